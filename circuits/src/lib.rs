@@ -12,8 +12,12 @@
 pub mod commitment;
 pub mod constants;
 pub mod field;
+pub mod fingerprint;
 pub mod poseidon;
 pub mod predicate;
+pub mod presentation;
+pub mod range_statement;
+pub mod request;
 pub mod serde_fr;
 pub mod tree;
 

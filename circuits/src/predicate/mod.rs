@@ -198,3 +198,120 @@ impl ConstraintSynthesizer<Fr> for PredicateCircuit {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commitment::{holder_id, pseudonym, CredentialFields};
+    use crate::field::{label, LabelDomain};
+    use crate::tree::CommitmentTree;
+    use ark_ff::{One, UniformRand};
+    use ark_relations::gr1cs::ConstraintSystem;
+    use rand::SeedableRng;
+
+    /// The circuit's size. Changing it is deliberate: update the README's numbers too.
+    /// holder_id 237 (Poseidon/2, two constant lanes folded) + cm 354 (Poseidon/6)
+    /// + path 16 × 306 = 4,896 + ranges 3 × 65 = 195 + pseudonym 258 (Poseidon/3)
+    /// + 2 equalities (root, pseudonym).
+    const PINNED_CONSTRAINTS: usize = 5_942;
+
+    fn valid_circuit() -> PredicateCircuit {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(21);
+        let sk = Fr::rand(&mut rng);
+        let fields = CredentialFields {
+            schema_id: label(LabelDomain::Schema, "credit-score"),
+            issuer_id: label(LabelDomain::Issuer, "central-bank"),
+            holder_id: holder_id(&sk),
+            value: 720,
+            expiry: 20_500,
+            salt: Fr::rand(&mut rng),
+        };
+        let mut tree = CommitmentTree::new();
+        let others: Vec<Fr> = (0..6).map(|_| Fr::rand(&mut rng)).collect();
+        tree.append_batch(&others).unwrap();
+        let index = tree.append_batch(&[fields.commitment()]).unwrap();
+        let scope = label(LabelDomain::Scope, "bank-a");
+        PredicateCircuit {
+            public: PublicInputs {
+                root: tree.root(),
+                schema_id: fields.schema_id,
+                issuer_id: fields.issuer_id,
+                lo: 700,
+                hi: u64::MAX,
+                today: 20_400,
+                scope,
+                challenge: label(LabelDomain::Challenge, "00"),
+                pseudonym: pseudonym(&sk, &scope),
+            },
+            witness: PredicateWitness { sk, value: 720, expiry: 20_500, salt: fields.salt, path: tree.path(index).unwrap() },
+        }
+    }
+
+    fn synthesize(c: PredicateCircuit) -> ConstraintSystemRef<Fr> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        c.generate_constraints(cs.clone()).unwrap();
+        cs
+    }
+
+    #[test]
+    fn shape_is_pinned() {
+        let c = valid_circuit();
+        let expected_inputs = c.public.to_field_elements();
+        let cs = synthesize(c);
+        assert!(cs.is_satisfied().unwrap());
+        assert_eq!(cs.num_constraints(), PINNED_CONSTRAINTS);
+        assert!(PINNED_CONSTRAINTS <= 6_500);
+        // Instance = [1, root, schema_id, issuer_id, lo, hi, today, scope, challenge, pseudonym].
+        let instance = cs.instance_assignment().unwrap();
+        assert_eq!(instance.len(), 1 + NUM_PUBLIC_INPUTS);
+        assert_eq!(&instance[1..], &expected_inputs[..]);
+        // The blank circuit used for setup has the same shape.
+        let blank = ConstraintSystem::<Fr>::new_ref();
+        blank.set_mode(ark_relations::gr1cs::SynthesisMode::Setup);
+        PredicateCircuit::blank().generate_constraints(blank.clone()).unwrap();
+        assert_eq!(blank.num_constraints(), PINNED_CONSTRAINTS);
+        assert_eq!(blank.num_instance_variables(), 1 + NUM_PUBLIC_INPUTS);
+    }
+
+    #[test]
+    fn public_inputs_round_trip_and_bounds() {
+        let p = valid_circuit().public;
+        assert_eq!(PublicInputs::from_field_elements(&p.to_field_elements()).unwrap(), p);
+        let mut x = p.to_field_elements();
+        assert_eq!(PublicInputs::from_field_elements(&x[..8]), Err(PublicInputError::WrongCount(8)));
+        x[3] = -Fr::one(); // lo = r - 1: a "negative" bound
+        assert_eq!(PublicInputs::from_field_elements(&x), Err(PublicInputError::OutOfRange("lo")));
+        let mut x = p.to_field_elements();
+        x[5] = Fr::from(1u64 << 32);
+        assert_eq!(PublicInputs::from_field_elements(&x), Err(PublicInputError::OutOfRange("today")));
+    }
+
+    /// Each tampering must leave the system unsatisfied.
+    #[test]
+    fn wrong_witnesses_are_unsatisfied() {
+        type Tamper = fn(&mut PredicateCircuit);
+        let cases: [(&str, Tamper); 12] = [
+            ("value below lo", |c| c.public.lo = 721),
+            ("value above hi", |c| c.public.hi = 719),
+            ("expired", |c| c.public.today = 20_501),
+            ("wrong root", |c| c.public.root += Fr::one()),
+            ("wrong leaf position", |c| c.witness.path.leaf_index += 1),
+            ("wrong sk", |c| c.witness.sk += Fr::one()),
+            ("wrong pseudonym", |c| c.public.pseudonym += Fr::one()),
+            ("another scope", |c| c.public.scope += Fr::one()),
+            ("another issuer", |c| c.public.issuer_id += Fr::one()),
+            ("another schema", |c| c.public.schema_id += Fr::one()),
+            ("wrong value", |c| c.witness.value += 1),
+            ("field wrap-around bound", |c| c.public.hi = 0),
+        ];
+        for (name, tamper) in cases {
+            let mut c = valid_circuit();
+            tamper(&mut c);
+            assert!(!synthesize(c).is_satisfied().unwrap(), "{name} must be unsatisfied");
+        }
+        // Boundaries are inclusive.
+        let mut c = valid_circuit();
+        (c.public.lo, c.public.hi, c.public.today) = (720, 720, 20_500);
+        assert!(synthesize(c).is_satisfied().unwrap());
+    }
+}
