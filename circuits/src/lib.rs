@@ -16,6 +16,7 @@ pub mod fingerprint;
 pub mod poseidon;
 pub mod predicate;
 pub mod presentation;
+pub mod proof_codec;
 pub mod range_statement;
 pub mod request;
 pub mod serde_fr;

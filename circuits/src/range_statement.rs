@@ -237,12 +237,9 @@ impl std::fmt::Debug for PedersenOpening {
 
 impl Drop for PedersenOpening {
     fn drop(&mut self) {
-        // Best effort without the `zeroize` crate (not a dependency of this
-        // crate): overwrite, then keep the stores observable to the optimiser.
-        self.value = 0;
-        self.blinding = Scalar::ZERO;
-        std::hint::black_box(&mut *self);
-        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+        use zeroize::Zeroize;
+        self.value.zeroize();
+        self.blinding.zeroize();
     }
 }
 
@@ -336,22 +333,22 @@ mod tests {
     fn transcript_absorbs_every_field() {
         let base = statement();
         let reference = base.transcript().holder_binding_challenge();
-        let variants: Vec<Box<dyn Fn(&mut RangeStatement)>> = vec![
-            Box::new(|s| s.challenge += Fr::from(1u64)),
-            Box::new(|s| s.scope += Fr::from(1u64)),
-            Box::new(|s| s.schema.push('x')),
-            Box::new(|s| s.issuer.push('x')),
-            Box::new(|s| s.lo += 1),
-            Box::new(|s| s.hi -= 1),
-            Box::new(|s| s.today += 1),
-            Box::new(|s| s.commitment = PedersenOpening { value: 701, blinding: Scalar::from(5u64) }.commit()),
-            Box::new(|s| s.holder_key[0] ^= 1),
-            Box::new(|s| s.expiry += 1),
+        let variants: &[fn(&mut RangeStatement)] = &[
+            |s| s.challenge += Fr::from(1u64),
+            |s| s.scope += Fr::from(1u64),
+            |s| s.schema.push('x'),
+            |s| s.issuer.push('x'),
+            |s| s.lo += 1,
+            |s| s.hi -= 1,
+            |s| s.today += 1,
+            |s| s.commitment = PedersenOpening { value: 701, blinding: Scalar::from(5u64) }.commit(),
+            |s| s.holder_key[0] ^= 1,
+            |s| s.expiry += 1,
             // Moving a character from one string to the next must not collide.
-            Box::new(|s| {
+            |s| {
                 s.schema = "credit-scorer".into();
                 s.issuer = "egulator-a".into();
-            }),
+            },
         ];
         for (i, change) in variants.iter().enumerate() {
             let mut s = base.clone();

@@ -75,9 +75,9 @@ pub enum Backend {
     Bulletproofs,
 }
 
-/// One condition of a request.
+/// One condition of a request. (Unknown fields are ignored here: serde
+/// cannot refuse them next to the flattened operator.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PredicateSpec {
     /// The credential schema, e.g. `credit-score` or `licence.food-business`.
     pub schema: String,

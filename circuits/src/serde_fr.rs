@@ -16,8 +16,8 @@ pub mod hex_fr {
 
     /// Parses canonical hex; non-canonical encodings are refused.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Fr, D::Error> {
-        let s = <&str>::deserialize(d).or_else(|_| Err(D::Error::custom("expected a hex string")))?;
-        fr_from_hex(s).map_err(D::Error::custom)
+        let s = String::deserialize(d)?;
+        fr_from_hex(&s).map_err(D::Error::custom)
     }
 }
 

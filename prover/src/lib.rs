@@ -1,1 +1,19 @@
-//! placeholder
+//! zkreg's holder side, meant to run on the holder's own device: the wallet,
+//! credential openings, witness building, Groth16 and Bulletproofs proving,
+//! and assembling a presentation for a verifier's request. Nothing here needs
+//! a server; the Merkle path and root come from any node (or a local copy of
+//! the tree).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod credential;
+pub mod groth16;
+pub mod keys;
+pub mod presentation;
+pub mod range;
+pub mod wallet;
+
+pub use credential::{CredentialError, CredentialOpening};
+pub use groth16::{setup, PredicateProver, ProofStatement, ProveError};
+pub use wallet::{Wallet, WalletError};
+pub use presentation::{build_presentation, HeldCredential, PathSource, PresentationError, RangeCredentialOpening};

@@ -21,15 +21,14 @@ use ark_ec::pairing::{Pairing, PairingOutput};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{One, Zero};
 use ark_groth16::{prepare_verifying_key, PreparedVerifyingKey, Proof, VerifyingKey};
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_serialize::CanonicalDeserialize;
 use rand::{CryptoRng, RngCore};
 
 use zkreg_circuits::constants::NUM_PUBLIC_INPUTS;
 use zkreg_circuits::fingerprint::fingerprint;
 use zkreg_circuits::predicate::PublicInputs;
 
-/// Size of a compressed proof: `A` (32) ‖ `B` (64) ‖ `C` (32).
-pub const PROOF_BYTES: usize = 128;
+pub use zkreg_circuits::proof_codec::{encode_proof, encode_proof_hex, PROOF_BYTES};
 
 /// Errors about one Groth16 proof.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,18 +89,6 @@ pub fn decode_proof_hex(s: &str) -> Result<Proof<Bn254>, ProofError> {
         return Err(ProofError::WrongLength(s.len() / 2));
     }
     decode_proof(&hex::decode(s).map_err(|_| ProofError::BadHex)?)
-}
-
-/// The compressed 128-byte encoding of a proof.
-pub fn encode_proof(proof: &Proof<Bn254>) -> [u8; PROOF_BYTES] {
-    let mut out = Vec::with_capacity(PROOF_BYTES);
-    proof.serialize_compressed(&mut out).unwrap_or_else(|e| unreachable!("in-memory write: {e}"));
-    out.try_into().unwrap_or_else(|_| unreachable!("a BN254 proof compresses to 128 bytes"))
-}
-
-/// Hex of [`encode_proof`].
-pub fn encode_proof_hex(proof: &Proof<Bn254>) -> String {
-    hex::encode(encode_proof(proof))
 }
 
 /// Decodes and validates a verifying key (compressed arkworks encoding).
