@@ -36,7 +36,7 @@ pub fn keys() -> &'static (ProvingKey<Bn254>, VerifyingKey<Bn254>) {
 /// A prover over [`keys`].
 pub fn prover() -> &'static PredicateProver {
     static P: OnceLock<PredicateProver> = OnceLock::new();
-    P.get_or_init(|| PredicateProver::new(keys().0.clone()))
+    P.get_or_init(|| PredicateProver::new(keys().0.clone()).unwrap_or_else(|e| panic!("proving key: {e}")))
 }
 
 /// A verifier over [`keys`].

@@ -8,7 +8,6 @@ use ark_serialize::CanonicalSerialize;
 
 use zkreg_circuits::field::{fr_from_hex, fr_to_bytes, label, FieldError, LabelDomain};
 use zkreg_circuits::predicate::{PredicateCircuit, PredicateWitness, PublicInputs};
-use zkreg_prover::groth16::prove_circuit;
 use zkreg_prover::{CredentialError, CredentialOpening, ProofStatement, ProveError, Wallet};
 use zkreg_suite::{keys, prover, rng, verifier, TestLedger, TODAY};
 use zkreg_verifier::groth16::{decode_proof, encode_proof, BatchError, ProofError};
@@ -101,12 +100,12 @@ fn the_circuit_refuses_false_statements() {
         path: f.ledger.tree.path(f.opening.leaf_index.unwrap()).unwrap(),
     };
     let c = PredicateCircuit { public, witness };
-    assert_eq!(prove_circuit(&keys().0, c, &mut rng(8)).unwrap_err(), ProveError::Unsatisfied);
+    assert_eq!(prover().prove_circuit(c, &mut rng(8)).unwrap_err(), ProveError::Unsatisfied);
     // Value below lo.
     let mut below = public;
     below.lo = 800;
     let w = PredicateWitness { sk: Fr::from(1u64), value: 720, expiry: TODAY + 100, salt: f.opening.salt, path: f.ledger.tree.path(0).unwrap() };
-    assert_eq!(prove_circuit(&keys().0, PredicateCircuit { public: below, witness: w }, &mut rng(8)).unwrap_err(), ProveError::Unsatisfied);
+    assert_eq!(prover().prove_circuit(PredicateCircuit { public: below, witness: w }, &mut rng(8)).unwrap_err(), ProveError::Unsatisfied);
 }
 
 #[test]

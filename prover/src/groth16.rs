@@ -2,9 +2,10 @@
 
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
+use ark_groth16::r1cs_to_qap::evaluate_constraint;
 use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
 use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisError, SynthesisMode,
+    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError, SynthesisMode,
     R1CS_PREDICATE_LABEL,
 };
 use ark_snark::SNARK;
@@ -79,51 +80,107 @@ pub fn setup<R: RngCore + CryptoRng>(
     Ok(Groth16::<Bn254>::circuit_specific_setup(PredicateCircuit::blank(), rng)?)
 }
 
-/// Proves `circuit` after checking that its witness satisfies it, so that an
-/// unsatisfiable statement is an error rather than an invalid proof.
-pub fn prove_circuit<R: RngCore + CryptoRng>(
-    pk: &ProvingKey<Bn254>,
-    circuit: PredicateCircuit,
-    rng: &mut R,
-) -> Result<Proof<Bn254>, ProveError> {
+/// Number of witness variables of the predicate circuit.
+fn count_witnesses() -> Result<usize, ProveError> {
     let cs = ConstraintSystem::<Fr>::new_ref();
-    cs.set_optimization_goal(OptimizationGoal::Constraints);
-    cs.set_mode(SynthesisMode::Prove { construct_matrices: true, generate_lc_assignments: false });
-    circuit.generate_constraints(cs.clone())?;
-    cs.finalize();
-    if !cs.is_satisfied()? {
-        return Err(ProveError::Unsatisfied);
+    cs.set_mode(SynthesisMode::Setup);
+    PredicateCircuit::blank().generate_constraints(cs.clone())?;
+    Ok(cs.num_witness_variables())
+}
+
+/// Whether `z` satisfies every row `⟨a, z⟩ · ⟨b, z⟩ = ⟨c, z⟩` of the R1CS matrices.
+fn satisfied(matrices: &[Matrix<Fr>], z: &[Fr]) -> bool {
+    let [a, b, c] = matrices else { return false };
+    if z.is_empty() || z[0] != Fr::from(1u64) {
+        return false;
     }
-    let matrices = cs.to_matrices()?;
-    let matrices = matrices
-        .get(R1CS_PREDICATE_LABEL)
-        .ok_or_else(|| ProveError::Synthesis("no R1CS matrices".into()))?;
-    let num_inputs = cs.num_instance_variables();
-    let num_constraints = cs.num_constraints();
-    let full = {
-        let inner = cs.borrow().ok_or_else(|| ProveError::Synthesis("constraint system in use".into()))?;
-        [inner.instance_assignment()?, inner.witness_assignment()?].concat()
-    };
-    let (r, s) = (Fr::rand(rng), Fr::rand(rng));
-    Ok(Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-        pk, r, s, matrices, num_inputs, num_constraints, &full,
-    )?)
+    let in_bounds = |row: &[(Fr, usize)]| row.iter().all(|(_, i)| *i < z.len());
+    a.iter().zip(b).zip(c).all(|((ra, rb), rc)| {
+        in_bounds(ra)
+            && in_bounds(rb)
+            && in_bounds(rc)
+            && evaluate_constraint(ra, z) * evaluate_constraint(rb, z) == evaluate_constraint(rc, z)
+    })
+}
+
+/// The predicate circuit's R1CS matrices, synthesised once.
+struct CircuitShape {
+    matrices: Vec<Matrix<Fr>>,
+    num_inputs: usize,
+    num_constraints: usize,
+}
+
+impl CircuitShape {
+    fn synthesise() -> Result<Self, ProveError> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Setup);
+        PredicateCircuit::blank().generate_constraints(cs.clone())?;
+        cs.finalize();
+        let mut all = cs.to_matrices()?;
+        let matrices = all
+            .remove(R1CS_PREDICATE_LABEL)
+            .ok_or_else(|| ProveError::Synthesis("no R1CS matrices".into()))?;
+        Ok(CircuitShape { matrices, num_inputs: cs.num_instance_variables(), num_constraints: cs.num_constraints() })
+    }
 }
 
 /// Groth16 prover of the credential predicate circuit.
+///
+/// The circuit's matrices are built once; each proof then synthesises only
+/// the witness (no linear-combination bookkeeping), checks it against the
+/// matrices, and proves.
 pub struct PredicateProver {
     pk: ProvingKey<Bn254>,
+    shape: CircuitShape,
 }
 
 impl PredicateProver {
     /// A prover with the given proving key.
-    pub fn new(pk: ProvingKey<Bn254>) -> Self {
-        PredicateProver { pk }
+    pub fn new(pk: ProvingKey<Bn254>) -> Result<Self, ProveError> {
+        let shape = CircuitShape::synthesise()?;
+        if pk.vk.gamma_abc_g1.len() != shape.num_inputs || pk.a_query.len() != shape.num_inputs + count_witnesses()? {
+            return Err(ProveError::Synthesis("proving key is not for the predicate circuit".into()));
+        }
+        Ok(PredicateProver { pk, shape })
     }
 
     /// The proving key.
     pub fn proving_key(&self) -> &ProvingKey<Bn254> {
         &self.pk
+    }
+
+    /// Proves `circuit` after checking that its witness satisfies it, so that
+    /// an unsatisfiable statement is an error rather than an invalid proof.
+    pub fn prove_circuit<R: RngCore + CryptoRng>(
+        &self,
+        circuit: PredicateCircuit,
+        rng: &mut R,
+    ) -> Result<Proof<Bn254>, ProveError> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
+        circuit.generate_constraints(cs.clone())?;
+        let full = {
+            let inner = cs.borrow().ok_or_else(|| ProveError::Synthesis("constraint system in use".into()))?;
+            [inner.instance_assignment()?, inner.witness_assignment()?].concat()
+        };
+        let shape = &self.shape;
+        // `ConstraintSystem::is_satisfied` would cost more than a third of a
+        // proof; evaluating the cached matrices costs a few milliseconds.
+        if !satisfied(&shape.matrices, &full) {
+            return Err(ProveError::Unsatisfied);
+        }
+        let (r, s) = (Fr::rand(rng), Fr::rand(rng));
+        Ok(Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+            &self.pk,
+            r,
+            s,
+            &shape.matrices,
+            shape.num_inputs,
+            shape.num_constraints,
+            &full,
+        )?)
     }
 
     /// Proves that `opening` (held by `wallet`, at `path` under `root`)
@@ -166,7 +223,7 @@ impl PredicateProver {
             salt: opening.salt,
             path: path.clone(),
         };
-        let proof = prove_circuit(&self.pk, PredicateCircuit { public, witness }, rng)?;
+        let proof = self.prove_circuit(PredicateCircuit { public, witness }, rng)?;
         Ok((proof, public))
     }
 }

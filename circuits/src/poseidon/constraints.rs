@@ -18,15 +18,21 @@ use super::{parameters, PoseidonError};
 
 /// A linear combination of circuit variables together with its value (if the
 /// constraint system is generating a witness).
+///
+/// When the constraint system only generates a witness (the prover with
+/// cached matrices), `lc` is not maintained: only values and constness are,
+/// and both decide the same allocations and constraints as in setup.
 #[derive(Clone, Debug)]
 pub(crate) struct LinearTerm {
     lc: LinearCombination<Fr>,
     value: Option<Fr>,
+    /// Whether the term is a known constant (then `value` is `Some`).
+    is_constant: bool,
 }
 
 impl LinearTerm {
     fn constant(c: Fr) -> Self {
-        LinearTerm { lc: LinearCombination(vec![(c, Variable::One)]), value: Some(c) }
+        LinearTerm { lc: LinearCombination(vec![(c, Variable::One)]), value: Some(c), is_constant: true }
     }
 
     pub(crate) fn from_var(v: &FpVar<Fr>) -> Self {
@@ -35,6 +41,7 @@ impl LinearTerm {
             FpVar::Var(a) => LinearTerm {
                 lc: LinearCombination(vec![(Fr::ONE, a.variable)]),
                 value: a.value().ok(),
+                is_constant: false,
             },
         }
     }
@@ -43,32 +50,27 @@ impl LinearTerm {
         self.lc
     }
 
-    /// The constant value, if no variable occurs with a non-zero coefficient.
     fn as_constant(&self) -> Option<Fr> {
-        let mut c = Fr::zero();
-        for (coeff, var) in self.lc.iter() {
-            if *var == Variable::One {
-                c += coeff;
-            } else if !coeff.is_zero() {
-                return None;
-            }
-        }
-        Some(c)
+        self.value.filter(|_| self.is_constant)
     }
 
-    fn add_constant(&mut self, c: &Fr) {
-        self.lc = &self.lc + &LinearCombination(vec![(*c, Variable::One)]);
+    fn add_constant(&mut self, c: &Fr, build: bool) {
+        if build {
+            self.lc = &self.lc + &LinearCombination(vec![(*c, Variable::One)]);
+        }
         self.value = self.value.map(|v| v + c);
     }
 
-    fn scaled_sum(terms: &[LinearTerm], coeffs: &[Fr]) -> LinearTerm {
+    fn scaled_sum(terms: &[LinearTerm], coeffs: &[Fr], build: bool) -> LinearTerm {
         let mut lc = LinearCombination::zero();
         let mut value = Some(Fr::zero());
         for (t, m) in terms.iter().zip(coeffs) {
-            lc = &lc + &(&t.lc * *m);
+            if build {
+                lc = &lc + &(&t.lc * *m);
+            }
             value = value.zip(t.value).map(|(acc, v)| acc + v * m);
         }
-        LinearTerm { lc, value }
+        LinearTerm { lc, value, is_constant: terms.iter().all(|t| t.is_constant) }
     }
 
     pub(crate) fn into_fp_var(self, cs: &ConstraintSystemRef<Fr>) -> Result<FpVar<Fr>, SynthesisError> {
@@ -89,9 +91,8 @@ fn product(
 ) -> Result<LinearTerm, SynthesisError> {
     let value = a.value.zip(b.value).map(|(x, y)| x * y);
     let out = cs.new_witness_variable(|| value.ok_or(SynthesisError::AssignmentMissing))?;
-    let (la, lb) = (a.lc.clone(), b.lc.clone());
-    cs.enforce_r1cs_constraint(|| la, || lb, || LinearCombination(vec![(Fr::ONE, out)]))?;
-    Ok(LinearTerm { lc: LinearCombination(vec![(Fr::ONE, out)]), value })
+    cs.enforce_r1cs_constraint(|| a.lc.clone(), || b.lc.clone(), || LinearCombination(vec![(Fr::ONE, out)]))?;
+    Ok(LinearTerm { lc: LinearCombination(vec![(Fr::ONE, out)]), value, is_constant: false })
 }
 
 /// `x^5` in three constraints, or natively for a constant.
@@ -119,6 +120,7 @@ impl PoseidonGadget {
             SynthesisError::Unsatisfiable
         })?;
         let width = params.width;
+        let build = cs.should_construct_matrices();
         let mut state: Vec<LinearTerm> = Vec::with_capacity(width);
         state.push(LinearTerm::constant(Fr::zero()));
         state.extend(inputs.iter().map(LinearTerm::from_var));
@@ -127,7 +129,7 @@ impl PoseidonGadget {
         let rounds = params.full_rounds + params.partial_rounds;
         for round in 0..rounds {
             for (s, c) in state.iter_mut().zip(&params.ark[round * width..(round + 1) * width]) {
-                s.add_constant(c);
+                s.add_constant(c, build);
             }
             if round < half_full || round >= half_full + params.partial_rounds {
                 for s in state.iter_mut() {
@@ -140,7 +142,7 @@ impl PoseidonGadget {
             let rows = if round + 1 == rounds { 1 } else { width };
             state = params.mds[..rows]
                 .iter()
-                .map(|row| LinearTerm::scaled_sum(&state, row))
+                .map(|row| LinearTerm::scaled_sum(&state, row, build))
                 .collect();
         }
         let out = state.swap_remove(0);
