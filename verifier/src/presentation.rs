@@ -10,7 +10,13 @@
 //! presentation's Groth16 proofs in one batch); all Groth16 proofs carry the
 //! same pseudonym (one holder); each Bulletproofs proof is for a registered,
 //! unrevoked, unexpired Pedersen credential of that issuer and schema and is
-//! signed by its holder. Only then is the challenge consumed, once.
+//! signed by its holder; all of them are for one holder key. Only then is the
+//! challenge consumed, once.
+//!
+//! A presentation mixing backends is tied to one holder within each backend
+//! (equal pseudonyms, equal holder keys) but not across them: nothing in a
+//! Groth16 proof names the holder's ed25519 key. Verifiers that need one
+//! holder across several predicates should request one backend.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -26,7 +32,7 @@ use zkreg_circuits::range_statement::RangeStatement;
 use zkreg_circuits::request::{Backend, ProofRequest, RequestError};
 
 use crate::groth16::{decode_proof_hex, BatchError, PredicateVerifier, ProofError};
-use crate::range::{verify_range, RangeVerifyError};
+use crate::range::{verify_range_with_rng, RangeVerifyError};
 
 /// A Pedersen credential as registered on the ledger.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,9 +86,10 @@ pub struct MemoryChallengeBook {
 }
 
 impl MemoryChallengeBook {
-    /// Records a challenge this verifier issued.
+    /// Records a challenge this verifier issued. Issuing a challenge again
+    /// never makes a used one usable again.
     pub fn issue(&self, challenge: &str) {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).insert(challenge.to_owned(), false);
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).entry(challenge.to_owned()).or_insert(false);
     }
 }
 
@@ -197,6 +204,10 @@ pub enum VerifyError {
     /// Groth16 proofs carry different pseudonyms: they are from different holders.
     #[error("proofs carry different pseudonyms")]
     PseudonymMismatch,
+    /// Bulletproofs proofs are for credentials of different holder keys:
+    /// they are from different holders.
+    #[error("range proofs are for credentials of different holders")]
+    HolderMismatch,
     /// The Bulletproofs commitment is not 32 bytes of hex.
     #[error("proof {0}: malformed commitment")]
     MalformedCommitment(usize),
@@ -240,6 +251,7 @@ impl VerifyError {
             VerifyError::MalformedProof { .. } => "malformed_proof",
             VerifyError::ProofRejected(_) => "proof_rejected",
             VerifyError::PseudonymMismatch => "pseudonym_mismatch",
+            VerifyError::HolderMismatch => "holder_mismatch",
             VerifyError::MalformedCommitment(_) => "malformed_commitment",
             VerifyError::UnknownCredential(_) => "unknown_credential",
             VerifyError::Revoked(_) => "credential_revoked",
@@ -276,6 +288,7 @@ pub fn verify_presentation<L: LedgerView, C: ChallengeBook, R: RngCore + CryptoR
     let mut groth = Vec::new();
     let mut groth_index = Vec::new();
     let mut pseudonym: Option<Fr> = None;
+    let mut holder_key: Option<[u8; 32]> = None;
     let mut linkable = false;
     let today = clock.today();
     for (index, proof) in presentation.proofs.iter().enumerate() {
@@ -326,6 +339,9 @@ pub fn verify_presentation<L: LedgerView, C: ChallengeBook, R: RngCore + CryptoR
                 if record.issuer != p.issuer || record.schema != spec.schema {
                     return Err(VerifyError::CredentialMismatch(index));
                 }
+                if *holder_key.get_or_insert(record.holder_key) != record.holder_key {
+                    return Err(VerifyError::HolderMismatch);
+                }
                 let (lo, hi) = spec.operator.bounds()?;
                 let statement = RangeStatement {
                     challenge: request.challenge_field(),
@@ -339,11 +355,27 @@ pub fn verify_presentation<L: LedgerView, C: ChallengeBook, R: RngCore + CryptoR
                     holder_key: record.holder_key,
                     expiry: record.expiry,
                 };
-                verify_range(&statement, &p.bundle).map_err(|error| VerifyError::Range { index, error })?;
+                verify_range_with_rng(&statement, &p.bundle, rng).map_err(|error| VerifyError::Range { index, error })?;
             }
         }
     }
     verifier.verify_batch(&groth, rng).map_err(|BatchError::Invalid(bad)| VerifyError::ProofRejected(groth_index[bad[0]]))?;
     challenges.consume(&request.challenge)?;
     Ok(Verified { pseudonym: pseudonym.as_ref().map(fr_to_hex), predicates: presentation.proofs.len(), linkable })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_are_single_use_even_if_issued_again() {
+        let book = MemoryChallengeBook::default();
+        assert_eq!(book.consume("c1"), Err(ChallengeError::Unknown));
+        book.issue("c1");
+        assert_eq!(book.consume("c1"), Ok(()));
+        assert_eq!(book.consume("c1"), Err(ChallengeError::Replayed));
+        book.issue("c1");
+        assert_eq!(book.consume("c1"), Err(ChallengeError::Replayed));
+    }
 }
