@@ -1,0 +1,111 @@
+//! The genesis file: chain id, root authorities and their approval
+//! threshold, schemas, initial regulators, and the root-history window.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::LedgerError;
+use crate::tx::{check_name, strict_key, Hash};
+
+/// A schema registered at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisSchema {
+    /// The schema's name.
+    pub name: String,
+    /// What the value means.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A regulator registered at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisRegulator {
+    /// The regulator's name.
+    pub name: String,
+    /// Its ed25519 key, hex.
+    pub key: String,
+    /// Schemas it may issue.
+    pub schemas: Vec<String>,
+}
+
+/// The genesis of a chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    /// The chain's identifier; every transaction names it.
+    pub chain_id: String,
+    /// Unix time (seconds) of the genesis block.
+    pub time: u64,
+    /// Root authorities' ed25519 keys, hex.
+    pub root_authorities: Vec<String>,
+    /// How many distinct root authorities must sign a governance change.
+    pub approval_threshold: usize,
+    /// Number of recent blocks whose roots verifiers accept (the revocation latency).
+    pub root_window: u64,
+    /// Schemas.
+    pub schemas: Vec<GenesisSchema>,
+    /// Initial regulators.
+    pub regulators: Vec<GenesisRegulator>,
+}
+
+/// Parses 64 hex digits into a strict ed25519 public key.
+pub fn parse_key(hex_key: &str) -> Result<[u8; 32], String> {
+    let bytes: [u8; 32] = hex::decode(hex_key)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| format!("`{hex_key}` is not 32 bytes of hex"))?;
+    strict_key(&bytes).map_err(|e| format!("key {hex_key}: {e}"))?;
+    Ok(bytes)
+}
+
+impl Genesis {
+    /// Checks the genesis: names, keys, threshold, references.
+    pub fn validate(&self) -> Result<(), LedgerError> {
+        let err = |m: String| LedgerError::Genesis(m);
+        check_name(&self.chain_id).map_err(|e| err(e.to_string()))?;
+        let authorities = self.authority_keys().map_err(err)?;
+        if authorities.is_empty() {
+            return Err(err("at least one root authority is needed".into()));
+        }
+        if self.approval_threshold == 0 || self.approval_threshold > authorities.len() {
+            return Err(err(format!("approval threshold must be 1..={}", authorities.len())));
+        }
+        if self.root_window == 0 {
+            return Err(err("root_window must be at least 1".into()));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for s in &self.schemas {
+            check_name(&s.name).map_err(|e| err(e.to_string()))?;
+            if !names.insert(s.name.as_str()) {
+                return Err(err(format!("schema `{}` listed twice", s.name)));
+            }
+        }
+        let mut regulators = std::collections::BTreeSet::new();
+        for r in &self.regulators {
+            check_name(&r.name).map_err(|e| err(e.to_string()))?;
+            parse_key(&r.key).map_err(err)?;
+            if !regulators.insert(r.name.as_str()) {
+                return Err(err(format!("regulator `{}` listed twice", r.name)));
+            }
+            for s in &r.schemas {
+                if !names.contains(s.as_str()) {
+                    return Err(err(format!("regulator `{}` names unknown schema `{s}`", r.name)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The root authorities' keys.
+    pub fn authority_keys(&self) -> Result<Vec<[u8; 32]>, String> {
+        self.root_authorities.iter().map(|k| parse_key(k)).collect()
+    }
+
+    /// SHA-256 of the genesis' canonical JSON (the genesis block's transaction root).
+    pub fn hash(&self) -> Hash {
+        let json = serde_json::to_vec(self).unwrap_or_else(|e| unreachable!("genesis serialises: {e}"));
+        Sha256::new().chain_update(b"zkreg/genesis/v1").chain_update(json).finalize().into()
+    }
+}

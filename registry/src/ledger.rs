@@ -1,0 +1,447 @@
+//! The ledger on one node: mempool and sequencer (ordering), the executor
+//! (applying), sled storage, queries and `verify-chain`.
+//!
+//! Ordering is separate from applying: [`Ledger::propose`] drains the
+//! mempool into a [`BlockProposal`] (size limits; the node adds a time
+//! limit), and [`Ledger::apply`] executes any proposal for the next height
+//! deterministically and persists it. Replication puts consensus between the
+//! two: the leader proposes, every replica applies.
+
+use std::collections::{HashSet, VecDeque};
+use std::path::Path;
+
+use ark_bn254::Fr;
+
+use zkreg_circuits::constants::TREE_DEPTH;
+use zkreg_circuits::field::{fr_from_bytes, fr_to_bytes};
+use zkreg_circuits::tree::{position_digits, CommitmentTree, MerklePath};
+
+use crate::block::{tx_root, BlockHeader, BlockProposal};
+use crate::error::{LedgerError, TxError};
+use crate::genesis::Genesis;
+use crate::state::{BlockEffects, CredentialRecord, Executor, Receipt, Registry};
+use crate::store::Store;
+use crate::tx::{encode, Hash, SignedTransaction};
+
+/// Limits of the sequencer.
+#[derive(Clone, Copy, Debug)]
+pub struct LedgerConfig {
+    /// Most transactions in one block.
+    pub max_block_txs: usize,
+    /// Most encoded bytes of transactions in one block.
+    pub max_block_bytes: usize,
+    /// Most transactions waiting in the mempool.
+    pub mempool_limit: usize,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig { max_block_txs: 4_096, max_block_bytes: 4 << 20, mempool_limit: 100_000 }
+    }
+}
+
+/// A block applied and flushed.
+#[derive(Clone, Debug)]
+pub struct AppliedBlock {
+    /// Its header.
+    pub header: BlockHeader,
+    /// One receipt per transaction.
+    pub receipts: Vec<Receipt>,
+}
+
+/// Where `verify-chain` found the chain inconsistent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("block {height}: {reason}")]
+pub struct ChainError {
+    /// The first block that does not match.
+    pub height: u64,
+    /// What does not match.
+    pub reason: String,
+}
+
+/// The ledger of one node.
+pub struct Ledger {
+    store: Store,
+    genesis: Genesis,
+    authorities: Vec<[u8; 32]>,
+    registry: Registry,
+    tree: CommitmentTree,
+    tip: BlockHeader,
+    mempool: VecDeque<SignedTransaction>,
+    pending: HashSet<Hash>,
+    config: LedgerConfig,
+}
+
+/// The genesis block's header.
+fn genesis_header(genesis: &Genesis) -> BlockHeader {
+    let tree = CommitmentTree::new();
+    BlockHeader {
+        height: 0,
+        prev_hash: [0u8; 32],
+        tx_root: genesis.hash(),
+        tree_root: fr_to_bytes(&tree.root()),
+        leaf_count: 0,
+        time: genesis.time,
+    }
+}
+
+impl Ledger {
+    /// Opens the ledger in `dir`. A new directory needs `genesis`; an existing
+    /// one must hold the same chain (if `genesis` is given).
+    pub fn open(dir: &Path, genesis: Option<&Genesis>, config: LedgerConfig) -> Result<Self, LedgerError> {
+        let store = Store::open(dir)?;
+        let genesis = match (store.genesis()?, genesis) {
+            (Some(stored), Some(given)) if stored != *given => {
+                return Err(LedgerError::GenesisMismatch { found: stored.chain_id, expected: given.chain_id.clone() })
+            }
+            (Some(stored), _) => stored,
+            (None, Some(given)) => {
+                given.validate()?;
+                let registry = Registry::from_genesis(given).map_err(LedgerError::Genesis)?;
+                store.init(given, &genesis_header(given), &registry)?;
+                given.clone()
+            }
+            (None, None) => return Err(LedgerError::Genesis("a new data directory needs a genesis file".into())),
+        };
+        let authorities = genesis.authority_keys().map_err(LedgerError::Genesis)?;
+        let tip = store.tip()?;
+        let registry = store.registry()?;
+        let tree = CommitmentTree::from_levels(store.tree_levels()?)
+            .map_err(|e| LedgerError::Corrupt { key: "tree".into(), reason: e.to_string() })?;
+        if tree.len() != tip.leaf_count || fr_to_bytes(&tree.root()) != tip.tree_root {
+            return Err(LedgerError::Corrupt { key: "tree".into(), reason: "stored tree does not match the tip header".into() });
+        }
+        Ok(Ledger { store, genesis, authorities, registry, tree, tip, mempool: VecDeque::new(), pending: HashSet::new(), config })
+    }
+
+    /// The genesis.
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    /// The latest header.
+    pub fn tip(&self) -> &BlockHeader {
+        &self.tip
+    }
+
+    /// The latest height.
+    pub fn height(&self) -> u64 {
+        self.tip.height
+    }
+
+    /// The registry after the tip.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Transactions waiting for a block.
+    pub fn pending(&self) -> usize {
+        self.mempool.len()
+    }
+
+    /// Admits a transaction to the mempool after the stateless checks
+    /// (encoding size, chain, keys, strict signatures) and the nonce check
+    /// against committed state. Its effects are decided when its block is applied.
+    pub fn submit(&mut self, stx: SignedTransaction) -> Result<Hash, TxError> {
+        stx.check_signatures(&self.genesis.chain_id)?;
+        let last = self.registry.nonces.get(&stx.tx.signer).copied().unwrap_or(0);
+        if stx.tx.nonce <= last {
+            return Err(TxError::StaleNonce { got: stx.tx.nonce, last });
+        }
+        let id = stx.tx.id();
+        if self.pending.contains(&id) || self.store.tx_location(&id).ok().flatten().is_some() {
+            return Err(TxError::Duplicate);
+        }
+        if self.mempool.len() >= self.config.mempool_limit {
+            return Err(TxError::MempoolFull);
+        }
+        self.pending.insert(id);
+        self.mempool.push_back(stx);
+        Ok(id)
+    }
+
+    /// Drains the mempool into a proposal for the next height (up to the
+    /// block limits); `None` if the mempool is empty.
+    pub fn propose(&mut self, time: u64) -> Option<BlockProposal> {
+        if self.mempool.is_empty() {
+            return None;
+        }
+        let mut txs = Vec::new();
+        let mut bytes = 0;
+        while let Some(next) = self.mempool.front() {
+            let size = encode(next).len();
+            if txs.len() >= self.config.max_block_txs || (!txs.is_empty() && bytes + size > self.config.max_block_bytes) {
+                break;
+            }
+            bytes += size;
+            if let Some(tx) = self.mempool.pop_front() {
+                self.pending.remove(&tx.tx.id());
+                txs.push(tx);
+            }
+        }
+        Some(BlockProposal { height: self.tip.height + 1, time: time.max(self.tip.time), txs })
+    }
+
+    /// Executes `proposal` and persists it (one atomic batch, flushed).
+    /// Returns only once the block is durable.
+    pub fn apply(&mut self, proposal: &BlockProposal) -> Result<AppliedBlock, LedgerError> {
+        if proposal.height != self.tip.height + 1 {
+            return Err(LedgerError::WrongHeight { got: proposal.height, expected: self.tip.height + 1 });
+        }
+        let store = &self.store;
+        let lookup = |cm: &[u8; 32]| store.credential(cm).ok().flatten();
+        let executor = Executor { genesis: &self.genesis, authorities: &self.authorities };
+        let effects = executor.execute(proposal, &self.tip, &self.registry, &mut self.tree, &lookup);
+        if let Err(e) = self.store.commit(&proposal.txs, &effects) {
+            // Nothing was acknowledged: rebuild the in-memory tree from disk.
+            self.tree = CommitmentTree::from_levels(self.store.tree_levels()?)
+                .map_err(|t| LedgerError::Corrupt { key: "tree".into(), reason: t.to_string() })?;
+            return Err(e);
+        }
+        let BlockEffects { header, receipts, registry, .. } = effects;
+        self.registry = registry;
+        self.tip = header.clone();
+        Ok(AppliedBlock { header, receipts })
+    }
+
+    /// Proposes and applies one block from the mempool, if it is not empty.
+    pub fn produce_block(&mut self, time: u64) -> Result<Option<AppliedBlock>, LedgerError> {
+        match self.propose(time) {
+            None => Ok(None),
+            Some(p) => self.apply(&p).map(Some),
+        }
+    }
+
+    /// The header at `height`.
+    pub fn header(&self, height: u64) -> Result<Option<BlockHeader>, LedgerError> {
+        self.store.header(height)
+    }
+
+    /// The header with hash `hash` (a scan back from the tip).
+    pub fn header_by_hash(&self, hash: &Hash) -> Result<Option<BlockHeader>, LedgerError> {
+        let mut h = self.tip.clone();
+        loop {
+            if h.hash() == *hash {
+                return Ok(Some(h));
+            }
+            if h.height == 0 {
+                return Ok(None);
+            }
+            h = self.store.header(h.height - 1)?.ok_or_else(|| LedgerError::NotFound(format!("header {}", h.height - 1)))?;
+        }
+    }
+
+    /// The transactions of block `height`.
+    pub fn block_txs(&self, height: u64) -> Result<Option<Vec<SignedTransaction>>, LedgerError> {
+        self.store.block_txs(height)
+    }
+
+    /// A transaction's receipt, once its block is applied.
+    pub fn receipt(&self, id: &Hash) -> Result<Option<Receipt>, LedgerError> {
+        self.store.receipt(id)
+    }
+
+    /// A credential's status by commitment.
+    pub fn credential(&self, commitment: &[u8; 32]) -> Result<Option<CredentialRecord>, LedgerError> {
+        self.store.credential(commitment)
+    }
+
+    /// Whether a private-record hash is anchored, and at which height.
+    pub fn anchor(&self, record_hash: &[u8; 32]) -> Result<Option<u64>, LedgerError> {
+        self.store.anchor(record_hash)
+    }
+
+    /// The current commitment-tree root.
+    pub fn root(&self) -> Fr {
+        self.tree.root()
+    }
+
+    /// `(height, root)` of the accepted window: the last `root_window` blocks.
+    pub fn root_window(&self) -> Result<Vec<(u64, Fr)>, LedgerError> {
+        let first = self.tip.height.saturating_sub(self.genesis.root_window - 1);
+        let mut out = Vec::new();
+        for h in first..=self.tip.height {
+            if let Some(bytes) = self.store.root_at(h)? {
+                let root = fr_from_bytes(&bytes).map_err(|e| LedgerError::Corrupt { key: format!("root {h}"), reason: e.to_string() })?;
+                out.push((h, root));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether `root` is the root after one of the last `root_window` blocks.
+    pub fn root_in_window(&self, root: &Fr) -> Result<bool, LedgerError> {
+        Ok(self.root_window()?.iter().any(|(_, r)| r == root))
+    }
+
+    /// The Merkle path of `leaf_index` under the current root.
+    pub fn path(&self, leaf_index: u64) -> Result<MerklePath, LedgerError> {
+        self.tree.path(leaf_index).map_err(|e| LedgerError::NotFound(e.to_string()))
+    }
+
+    /// The Merkle path of `leaf_index` under the root after block `height`
+    /// (which must be within the window).
+    pub fn path_at(&self, leaf_index: u64, height: u64) -> Result<(MerklePath, Fr), LedgerError> {
+        if height > self.tip.height || height + self.genesis.root_window <= self.tip.height {
+            return Err(LedgerError::NotFound(format!("height {height} is outside the root window")));
+        }
+        let header = self.store.header(height)?.ok_or_else(|| LedgerError::NotFound(format!("header {height}")))?;
+        if leaf_index >= header.leaf_count {
+            return Err(LedgerError::NotFound(format!("leaf {leaf_index} at height {height}")));
+        }
+        let mut siblings = Vec::with_capacity(TREE_DEPTH);
+        let mut pos = leaf_index;
+        for (level, digit) in position_digits(leaf_index).into_iter().enumerate() {
+            let base = pos & !3;
+            let mut sib = [Fr::from(0u64); 3];
+            let mut k = 0;
+            for i in 0..4u64 {
+                if i != digit as u64 {
+                    sib[k] = self.store.node_at(level, base + i, height)?;
+                    k += 1;
+                }
+            }
+            siblings.push(sib);
+            pos >>= 2;
+        }
+        let root = fr_from_bytes(&header.tree_root).map_err(|e| LedgerError::Corrupt { key: "root".into(), reason: e.to_string() })?;
+        Ok((MerklePath { leaf_index, siblings }, root))
+    }
+
+    /// The nodes of the bucket subtree of `height_levels` levels that holds
+    /// `leaf_index`, under the current root: every written node of levels
+    /// `0..height_levels` under it, plus the path above it. Asking for a
+    /// bucket tells the node only which bucket, not which leaf.
+    pub fn bucket(&self, leaf_index: u64, levels: usize) -> Result<Bucket, LedgerError> {
+        if levels == 0 || levels > TREE_DEPTH {
+            return Err(LedgerError::NotFound(format!("bucket height {levels}")));
+        }
+        if leaf_index >= self.tree.len() {
+            return Err(LedgerError::NotFound(format!("leaf {leaf_index}")));
+        }
+        let width = 1u64 << (2 * levels);
+        let first = leaf_index / width * width;
+        let nodes = (0..levels)
+            .map(|level| {
+                let (lo, n) = (first >> (2 * level), width >> (2 * level));
+                let written = self.tree.level(level);
+                written.iter().skip(lo as usize).take(n as usize).copied().collect()
+            })
+            .collect();
+        let upper = self.tree.path(first).map_err(|e| LedgerError::NotFound(e.to_string()))?.siblings[levels..].to_vec();
+        Ok(Bucket { first_leaf: first, levels, nodes, upper_siblings: upper, root: self.tree.root() })
+    }
+
+    /// Bytes the database occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64, LedgerError> {
+        self.store.size_on_disk()
+    }
+
+    /// The store (for tamper tests and benches).
+    #[doc(hidden)]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Replays the chain from genesis and checks every header link, every
+    /// transaction root, every tree root and leaf count, and every stored
+    /// tree node; reports the first block that does not match.
+    pub fn verify_chain(&self) -> Result<u64, ChainError> {
+        let fail = |height: u64, reason: String| ChainError { height, reason };
+        let storage = |height: u64| move |e: LedgerError| ChainError { height, reason: e.to_string() };
+        let genesis_hdr = self.store.header(0).map_err(storage(0))?.ok_or_else(|| fail(0, "missing".into()))?;
+        if genesis_hdr != genesis_header(&self.genesis) {
+            return Err(fail(0, "genesis header does not match the genesis".into()));
+        }
+        let mut registry = Registry::from_genesis(&self.genesis).map_err(|e| fail(0, e))?;
+        let mut tree = CommitmentTree::new();
+        let mut credentials = std::collections::HashMap::<[u8; 32], CredentialRecord>::new();
+        let mut prev = genesis_hdr;
+        // Every stored node version must be one the replay wrote.
+        let mut stored_nodes = std::collections::BTreeMap::<(u64, usize, u64), sled::IVec>::new();
+        for v in self.store.node_versions() {
+            let (level, index, height, value) = v.map_err(storage(0))?;
+            stored_nodes.insert((height, level, index), value);
+        }
+        let executor = Executor { genesis: &self.genesis, authorities: &self.authorities };
+        for height in 1..=self.tip.height {
+            let header = self.store.header(height).map_err(storage(height))?.ok_or_else(|| fail(height, "header missing".into()))?;
+            let txs = self.store.block_txs(height).map_err(storage(height))?.ok_or_else(|| fail(height, "block missing".into()))?;
+            if header.height != height || header.prev_hash != prev.hash() {
+                return Err(fail(height, "header does not link to the previous header".into()));
+            }
+            let ids: Vec<Hash> = txs.iter().map(|t| t.tx.id()).collect();
+            if tx_root(&ids) != header.tx_root {
+                return Err(fail(height, "transactions do not match the header's transaction root".into()));
+            }
+            let proposal = BlockProposal { height, time: header.time, txs };
+            let lookup = |cm: &[u8; 32]| credentials.get(cm).cloned();
+            let effects = executor.execute(&proposal, &prev, &registry, &mut tree, &lookup);
+            if effects.header != header {
+                return Err(fail(height, "replaying the block gives another header (tree root or leaf count)".into()));
+            }
+            for (level, index, value) in &effects.nodes {
+                match stored_nodes.remove(&(height, *level, *index)) {
+                    Some(bytes) if bytes.as_ref() == fr_to_bytes(value) => {}
+                    _ => return Err(fail(height, format!("stored tree node ({level}, {index}) differs from the replay"))),
+                }
+            }
+            if let Some(((h, level, index), _)) = stored_nodes.range((height, 0, 0)..(height + 1, 0, 0)).next() {
+                return Err(fail(*h, format!("stored tree node ({level}, {index}) was never written by this block")));
+            }
+            credentials.extend(effects.credentials);
+            registry = effects.registry;
+            prev = header;
+        }
+        if let Some(((h, level, index), _)) = stored_nodes.iter().next() {
+            return Err(fail(*h, format!("stored tree node ({level}, {index}) is not part of the chain")));
+        }
+        if prev != self.tip {
+            return Err(fail(self.tip.height, "tip does not match the replay".into()));
+        }
+        Ok(self.tip.height)
+    }
+}
+
+/// A bucket subtree and the path above it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bucket {
+    /// Index of the bucket's first leaf.
+    pub first_leaf: u64,
+    /// Levels in the bucket (`4^levels` leaves).
+    pub levels: usize,
+    /// `nodes[level]`: the written nodes of that level inside the bucket, left to right.
+    pub nodes: Vec<Vec<Fr>>,
+    /// Sibling triples from the bucket's root up to the tree root.
+    pub upper_siblings: Vec<[Fr; 3]>,
+    /// The tree root these nodes open to.
+    pub root: Fr,
+}
+
+impl Bucket {
+    /// The path of a leaf inside the bucket, computed locally.
+    pub fn path(&self, leaf_index: u64) -> Option<MerklePath> {
+        let width = 1u64 << (2 * self.levels);
+        if leaf_index < self.first_leaf || leaf_index >= self.first_leaf + width {
+            return None;
+        }
+        let empty = zkreg_circuits::tree::empty_subtree_roots();
+        let mut siblings = Vec::with_capacity(TREE_DEPTH);
+        let mut pos = leaf_index - self.first_leaf;
+        for level in 0..self.levels {
+            let base = pos & !3;
+            let mut sib = [Fr::from(0u64); 3];
+            let mut k = 0;
+            for i in 0..4u64 {
+                if i != pos & 3 {
+                    sib[k] = self.nodes[level].get((base + i) as usize).copied().unwrap_or(empty[level]);
+                    k += 1;
+                }
+            }
+            siblings.push(sib);
+            pos >>= 2;
+        }
+        siblings.extend_from_slice(&self.upper_siblings);
+        Some(MerklePath { leaf_index, siblings })
+    }
+}

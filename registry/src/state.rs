@@ -1,0 +1,438 @@
+//! Deterministic execution of a block proposal.
+//!
+//! [`Executor::execute`] validates each transaction against the state left by
+//! the previous ones, in order, and records its effects; a transaction that
+//! fails any check gets a failed receipt and changes nothing. Execution reads
+//! the committed state through [`Registry`] and a credential lookup, and
+//! writes nothing: the caller persists the resulting [`BlockEffects`] (the
+//! ledger in one atomic batch) or checks them (`verify-chain`'s replay).
+
+use std::collections::{BTreeMap, HashMap};
+
+use ark_bn254::{Bn254, Fr};
+use ark_ff::Zero;
+use ark_serialize::CanonicalDeserialize;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use zkreg_circuits::field::{fr_from_bytes, fr_to_bytes};
+use zkreg_circuits::fingerprint::fingerprint;
+use zkreg_circuits::tree::CommitmentTree;
+
+use crate::block::{tx_root, BlockHeader, BlockProposal};
+use crate::error::TxError;
+use crate::genesis::Genesis;
+use crate::tx::{Hash, SignedTransaction, TxBody};
+
+/// A registered regulator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegulatorRecord {
+    /// Its name (issuer id `label(Issuer, name)`).
+    pub name: String,
+    /// Its ed25519 key.
+    pub key: [u8; 32],
+    /// Schemas it may issue.
+    pub schemas: Vec<String>,
+    /// False once retired.
+    pub active: bool,
+    /// Height it was registered at.
+    pub since: u64,
+}
+
+/// A registered schema.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaRecord {
+    /// Its name.
+    pub name: String,
+    /// What the value means.
+    pub description: String,
+    /// Height it was registered at.
+    pub since: u64,
+}
+
+/// A registered verifying key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyingKeyRecord {
+    /// Circuit identifier.
+    pub circuit_id: String,
+    /// SHA-256 of the canonical compressed key.
+    pub fingerprint: [u8; 32],
+    /// The key bytes.
+    pub key: Vec<u8>,
+    /// Height it was registered at.
+    pub since: u64,
+}
+
+/// Which proof system a credential is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CredentialKind {
+    /// A leaf of the commitment tree.
+    Groth16 {
+        /// Its position.
+        leaf_index: u64,
+    },
+    /// A registered Pedersen commitment.
+    Bulletproofs {
+        /// The holder's ed25519 key.
+        holder_key: [u8; 32],
+        /// Last valid day.
+        expiry: u32,
+    },
+}
+
+/// A credential as the ledger knows it (never its values).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRecord {
+    /// Groth16 leaf or Pedersen commitment.
+    pub kind: CredentialKind,
+    /// The issuing regulator.
+    pub issuer: String,
+    /// The schema.
+    pub schema: String,
+    /// Height it was issued at.
+    pub issued_at: u64,
+    /// Height it was revoked at, if revoked.
+    pub revoked_at: Option<u64>,
+}
+
+/// The outcome of one transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The transaction id.
+    pub tx_id: Hash,
+    /// Block height.
+    pub height: u64,
+    /// Position in the block.
+    pub index: u32,
+    /// `None` if applied, else the error code and message.
+    pub error: Option<(String, String)>,
+    /// The leaf index an applied `IssueCredential` got.
+    pub leaf_index: Option<u64>,
+}
+
+/// Credentials issued and revoked by one issuer under one schema.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialCounts {
+    /// Issued (either backend).
+    pub issued: u64,
+    /// Revoked.
+    pub revoked: u64,
+}
+
+/// The small, fully in-memory part of the state: who may do what.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Registry {
+    /// Regulators by name.
+    pub regulators: BTreeMap<String, RegulatorRecord>,
+    /// Active regulator names by key.
+    pub regulator_keys: HashMap<[u8; 32], String>,
+    /// Schemas by name.
+    pub schemas: BTreeMap<String, SchemaRecord>,
+    /// Verifying keys by circuit id.
+    pub verifying_keys: BTreeMap<String, VerifyingKeyRecord>,
+    /// Last nonce per signer.
+    pub nonces: HashMap<[u8; 32], u64>,
+    /// Public statistics per (issuer, schema).
+    pub counts: BTreeMap<(String, String), CredentialCounts>,
+}
+
+impl Registry {
+    /// The registry a genesis describes.
+    pub fn from_genesis(g: &Genesis) -> Result<Self, String> {
+        let mut r = Registry::default();
+        for s in &g.schemas {
+            r.schemas.insert(s.name.clone(), SchemaRecord { name: s.name.clone(), description: s.description.clone(), since: 0 });
+        }
+        for reg in &g.regulators {
+            let key = crate::genesis::parse_key(&reg.key)?;
+            r.regulator_keys.insert(key, reg.name.clone());
+            r.regulators.insert(
+                reg.name.clone(),
+                RegulatorRecord { name: reg.name.clone(), key, schemas: reg.schemas.clone(), active: true, since: 0 },
+            );
+        }
+        Ok(r)
+    }
+
+    /// The active regulator signing with `key`.
+    pub fn regulator_by_key(&self, key: &[u8; 32]) -> Option<&RegulatorRecord> {
+        self.regulator_keys.get(key).and_then(|n| self.regulators.get(n)).filter(|r| r.active)
+    }
+
+    /// Whether `issuer` is an active regulator authorised for `schema`.
+    pub fn authorised(&self, issuer: &str, schema: &str) -> bool {
+        self.regulators.get(issuer).is_some_and(|r| r.active && r.schemas.iter().any(|s| s == schema))
+    }
+}
+
+/// What a block changes, ready to persist or check.
+#[derive(Debug)]
+pub struct BlockEffects {
+    /// The header.
+    pub header: BlockHeader,
+    /// One receipt per transaction, in order.
+    pub receipts: Vec<Receipt>,
+    /// The registry after the block.
+    pub registry: Registry,
+    /// Credentials created or changed, by commitment.
+    pub credentials: BTreeMap<[u8; 32], CredentialRecord>,
+    /// Tree nodes written: `(level, index, value)`.
+    pub nodes: Vec<(usize, u64, Fr)>,
+    /// Anchored private-record hashes.
+    pub anchors: Vec<[u8; 32]>,
+}
+
+/// Executes proposals against committed state.
+pub struct Executor<'a> {
+    /// Genesis (chain id, authorities, threshold).
+    pub genesis: &'a Genesis,
+    /// Root-authority keys.
+    pub authorities: &'a [[u8; 32]],
+}
+
+impl Executor<'_> {
+    /// Executes `proposal` on top of `registry`, `tree` (mutated: leaves
+    /// appended and revoked) and committed credentials (`lookup`). The
+    /// previous header is `prev`.
+    pub fn execute(
+        &self,
+        proposal: &BlockProposal,
+        prev: &BlockHeader,
+        registry: &Registry,
+        tree: &mut CommitmentTree,
+        lookup: &dyn Fn(&[u8; 32]) -> Option<CredentialRecord>,
+    ) -> BlockEffects {
+        let height = proposal.height;
+        let checked: Vec<Result<Vec<[u8; 32]>, TxError>> =
+            proposal.txs.par_iter().map(|t| t.check_signatures(&self.genesis.chain_id)).collect();
+        let mut work = Work {
+            registry: registry.clone(),
+            credentials: BTreeMap::new(),
+            leaves: Vec::new(),
+            revoked_leaves: Vec::new(),
+            anchors: Vec::new(),
+            base_leaves: tree.len(),
+            lookup,
+            height,
+        };
+        let mut receipts = Vec::with_capacity(proposal.txs.len());
+        let mut ids = Vec::with_capacity(proposal.txs.len());
+        for (index, (stx, signers)) in proposal.txs.iter().zip(checked).enumerate() {
+            let id = stx.tx.id();
+            ids.push(id);
+            let outcome = signers.and_then(|signers| work.apply(self, stx, &signers));
+            let (error, leaf_index) = match outcome {
+                Ok(leaf) => (None, leaf),
+                Err(e) => (Some((e.code().to_string(), e.to_string())), None),
+            };
+            receipts.push(Receipt { tx_id: id, height, index: index as u32, error, leaf_index });
+        }
+        // Tree effects: the block's leaves in one batch, then revocations.
+        if let Err(e) = tree.append_batch(&work.leaves) {
+            unreachable!("capacity was checked per issuance: {e}");
+        }
+        for index in work.revoked_leaves {
+            if let Err(e) = tree.update(index, Fr::zero()) {
+                unreachable!("revoked leaves exist: {e}");
+            }
+        }
+        let header = BlockHeader {
+            height,
+            prev_hash: prev.hash(),
+            tx_root: tx_root(&ids),
+            tree_root: fr_to_bytes(&tree.root()),
+            leaf_count: tree.len(),
+            time: proposal.time,
+        };
+        BlockEffects {
+            header,
+            receipts,
+            registry: work.registry,
+            credentials: work.credentials,
+            nodes: tree.take_changes(),
+            anchors: work.anchors,
+        }
+    }
+}
+
+/// The working state of one block.
+struct Work<'a> {
+    registry: Registry,
+    credentials: BTreeMap<[u8; 32], CredentialRecord>,
+    leaves: Vec<Fr>,
+    /// Leaves committed before this block that it revokes.
+    revoked_leaves: Vec<u64>,
+    anchors: Vec<[u8; 32]>,
+    base_leaves: u64,
+    lookup: &'a dyn Fn(&[u8; 32]) -> Option<CredentialRecord>,
+    height: u64,
+}
+
+impl Work<'_> {
+    fn credential(&self, commitment: &[u8; 32]) -> Option<CredentialRecord> {
+        self.credentials.get(commitment).cloned().or_else(|| (self.lookup)(commitment))
+    }
+
+    /// Validates `stx` against the working state and, if valid, applies it.
+    /// Every check happens before the first change.
+    fn apply(&mut self, ex: &Executor<'_>, stx: &SignedTransaction, signers: &[[u8; 32]]) -> Result<Option<u64>, TxError> {
+        let tx = &stx.tx;
+        let last = self.registry.nonces.get(&tx.signer).copied().unwrap_or(0);
+        if tx.nonce <= last {
+            return Err(TxError::StaleNonce { got: tx.nonce, last });
+        }
+        if tx.body.is_governance() {
+            if !ex.authorities.contains(&tx.signer) {
+                return Err(TxError::Unauthorised);
+            }
+            let got = signers.iter().filter(|k| ex.authorities.contains(k)).count();
+            if got < ex.genesis.approval_threshold {
+                return Err(TxError::InsufficientApprovals { got, needed: ex.genesis.approval_threshold });
+            }
+        }
+        let height = self.height;
+        let mut leaf = None;
+        match &tx.body {
+            TxBody::RegisterRegulator { name, key, schemas } => {
+                if self.registry.regulators.get(name).is_some_and(|r| r.active) {
+                    return Err(TxError::AlreadyRegistered(name.clone()));
+                }
+                if self.registry.regulator_keys.contains_key(key) || ex.authorities.contains(key) {
+                    return Err(TxError::AlreadyRegistered(hex::encode(key)));
+                }
+                if let Some(s) = schemas.iter().find(|s| !self.registry.schemas.contains_key(*s)) {
+                    return Err(TxError::UnknownSchema(s.clone()));
+                }
+                self.registry.regulator_keys.insert(*key, name.clone());
+                self.registry.regulators.insert(
+                    name.clone(),
+                    RegulatorRecord { name: name.clone(), key: *key, schemas: schemas.clone(), active: true, since: height },
+                );
+            }
+            TxBody::RetireRegulator { name } => {
+                let Some(r) = self.registry.regulators.get_mut(name).filter(|r| r.active) else {
+                    return Err(TxError::UnknownRegulator(name.clone()));
+                };
+                r.active = false;
+                let key = r.key;
+                self.registry.regulator_keys.remove(&key);
+            }
+            TxBody::RegisterSchema { name, description } => {
+                if self.registry.schemas.contains_key(name) {
+                    return Err(TxError::AlreadyRegistered(name.clone()));
+                }
+                self.registry
+                    .schemas
+                    .insert(name.clone(), SchemaRecord { name: name.clone(), description: description.clone(), since: height });
+            }
+            TxBody::RegisterVerifyingKey { circuit_id, fingerprint: fp, key } => {
+                let vk = ark_groth16::VerifyingKey::<Bn254>::deserialize_compressed(key.as_slice())
+                    .map_err(|e| TxError::InvalidVerifyingKey(e.to_string()))?;
+                if fingerprint(&vk) != *fp {
+                    return Err(TxError::InvalidVerifyingKey("fingerprint does not match the key".into()));
+                }
+                if self.registry.verifying_keys.get(circuit_id).is_some_and(|r| r.fingerprint == *fp) {
+                    return Err(TxError::AlreadyRegistered(circuit_id.clone()));
+                }
+                self.registry.verifying_keys.insert(
+                    circuit_id.clone(),
+                    VerifyingKeyRecord { circuit_id: circuit_id.clone(), fingerprint: *fp, key: key.clone(), since: height },
+                );
+            }
+            TxBody::IssueCredential { schema, commitment } => {
+                let issuer = self.issuer_for(&tx.signer, schema)?;
+                let cm = fr_from_bytes(commitment).map_err(|_| TxError::InvalidCommitment)?;
+                if cm.is_zero() {
+                    return Err(TxError::InvalidCommitment);
+                }
+                if self.credential(commitment).is_some() {
+                    return Err(TxError::DuplicateCommitment);
+                }
+                let index = self.base_leaves + self.leaves.len() as u64;
+                if index >= zkreg_circuits::constants::TREE_CAPACITY {
+                    return Err(TxError::TreeFull);
+                }
+                self.leaves.push(cm);
+                self.count(&issuer, schema).issued += 1;
+                self.credentials.insert(
+                    *commitment,
+                    CredentialRecord {
+                        kind: CredentialKind::Groth16 { leaf_index: index },
+                        issuer,
+                        schema: schema.clone(),
+                        issued_at: height,
+                        revoked_at: None,
+                    },
+                );
+                leaf = Some(index);
+            }
+            TxBody::IssueRangeCredential { schema, commitment, holder_key, expiry } => {
+                let issuer = self.issuer_for(&tx.signer, schema)?;
+                let valid_point = curve25519_dalek::ristretto::CompressedRistretto(*commitment).decompress().is_some();
+                if !valid_point {
+                    return Err(TxError::InvalidCommitment);
+                }
+                if self.credential(commitment).is_some() {
+                    return Err(TxError::DuplicateCommitment);
+                }
+                self.count(&issuer, schema).issued += 1;
+                self.credentials.insert(
+                    *commitment,
+                    CredentialRecord {
+                        kind: CredentialKind::Bulletproofs { holder_key: *holder_key, expiry: *expiry },
+                        issuer,
+                        schema: schema.clone(),
+                        issued_at: height,
+                        revoked_at: None,
+                    },
+                );
+            }
+            TxBody::Revoke { commitment } => {
+                let regulator = self.registry.regulator_by_key(&tx.signer).ok_or(TxError::Unauthorised)?.name.clone();
+                let mut record = self.credential(commitment).ok_or(TxError::UnknownCredential)?;
+                if record.issuer != regulator {
+                    return Err(TxError::NotIssuer);
+                }
+                if record.revoked_at.is_some() {
+                    return Err(TxError::AlreadyRevoked);
+                }
+                if let CredentialKind::Groth16 { leaf_index } = record.kind {
+                    match leaf_index.checked_sub(self.base_leaves) {
+                        Some(pending) => self.leaves[pending as usize] = Fr::zero(),
+                        None => self.revoked_leaves.push(leaf_index),
+                    }
+                }
+                record.revoked_at = Some(height);
+                self.count(&record.issuer, &record.schema).revoked += 1;
+                self.credentials.insert(*commitment, record);
+            }
+            TxBody::AnchorRecord { record_hash } => {
+                self.registry.regulator_by_key(&tx.signer).ok_or(TxError::Unauthorised)?;
+                self.anchors.push(*record_hash);
+            }
+            TxBody::AuditEvent { .. } => {
+                if self.registry.regulator_by_key(&tx.signer).is_none() && !ex.authorities.contains(&tx.signer) {
+                    return Err(TxError::Unauthorised);
+                }
+            }
+        }
+        self.registry.nonces.insert(tx.signer, tx.nonce);
+        Ok(leaf)
+    }
+
+    fn count(&mut self, issuer: &str, schema: &str) -> &mut CredentialCounts {
+        self.registry.counts.entry((issuer.to_owned(), schema.to_owned())).or_default()
+    }
+
+    /// The name of the active regulator signing with `key`, if it may issue `schema`.
+    fn issuer_for(&self, key: &[u8; 32], schema: &str) -> Result<String, TxError> {
+        let r = self.registry.regulator_by_key(key).ok_or(TxError::Unauthorised)?;
+        if !self.registry.schemas.contains_key(schema) {
+            return Err(TxError::UnknownSchema(schema.to_owned()));
+        }
+        if !r.schemas.iter().any(|s| s == schema) {
+            return Err(TxError::SchemaNotAllowed(schema.to_owned()));
+        }
+        Ok(r.name.clone())
+    }
+}

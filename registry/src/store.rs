@@ -1,0 +1,297 @@
+//! The sled layout. Everything lives in one keyspace so that a block is one
+//! atomic batch, flushed before it is acknowledged.
+//!
+//! | key | value |
+//! | --- | --- |
+//! | `G` | genesis (JSON) |
+//! | `M` | tip header |
+//! | `Y` | registry (regulators, schemas, verifying keys, nonces, counts) |
+//! | `h` height | header |
+//! | `b` height | the block's signed transactions |
+//! | `t` tx id | (height, index) |
+//! | `r` tx id | receipt |
+//! | `c` commitment | credential record |
+//! | `n` level index ¬height | tree node written at that height (versions newest first) |
+//! | `R` height | commitment-tree root after that block |
+//! | `a` record hash | height it was anchored at |
+//!
+//! Integers are big-endian so that keys sort numerically; `¬height` is
+//! `u64::MAX - height`, so the newest version of a node comes first.
+
+use std::path::Path;
+
+use ark_bn254::Fr;
+use serde::{Deserialize, Serialize};
+
+use zkreg_circuits::constants::TREE_DEPTH;
+use zkreg_circuits::field::{fr_from_bytes, fr_to_bytes};
+use zkreg_circuits::tree::empty_subtree_roots;
+
+use crate::block::BlockHeader;
+use crate::error::LedgerError;
+use crate::genesis::Genesis;
+use crate::state::{BlockEffects, CredentialRecord, Receipt, Registry};
+use crate::tx::{decode_canonical, encode, Hash, SignedTransaction};
+
+const GENESIS: &[u8] = b"G";
+const TIP: &[u8] = b"M";
+const REGISTRY: &[u8] = b"Y";
+
+fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = vec![prefix];
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+fn node_key(level: usize, index: u64, height: u64) -> Vec<u8> {
+    key(b'n', &[&[level as u8], &index.to_be_bytes(), &(u64::MAX - height).to_be_bytes()])
+}
+
+/// The registry as stored (ordered maps, so the encoding is deterministic).
+#[derive(Serialize, Deserialize)]
+struct StoredRegistry {
+    regulators: Vec<crate::state::RegulatorRecord>,
+    schemas: Vec<crate::state::SchemaRecord>,
+    verifying_keys: Vec<crate::state::VerifyingKeyRecord>,
+    nonces: Vec<([u8; 32], u64)>,
+    counts: Vec<((String, String), crate::state::CredentialCounts)>,
+}
+
+impl From<&Registry> for StoredRegistry {
+    fn from(r: &Registry) -> Self {
+        let mut nonces: Vec<_> = r.nonces.iter().map(|(k, v)| (*k, *v)).collect();
+        nonces.sort_unstable();
+        StoredRegistry {
+            regulators: r.regulators.values().cloned().collect(),
+            schemas: r.schemas.values().cloned().collect(),
+            verifying_keys: r.verifying_keys.values().cloned().collect(),
+            nonces,
+            counts: r.counts.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        }
+    }
+}
+
+impl From<StoredRegistry> for Registry {
+    fn from(s: StoredRegistry) -> Self {
+        let mut r = Registry::default();
+        for reg in s.regulators {
+            if reg.active {
+                r.regulator_keys.insert(reg.key, reg.name.clone());
+            }
+            r.regulators.insert(reg.name.clone(), reg);
+        }
+        r.schemas = s.schemas.into_iter().map(|x| (x.name.clone(), x)).collect();
+        r.verifying_keys = s.verifying_keys.into_iter().map(|x| (x.circuit_id.clone(), x)).collect();
+        r.nonces = s.nonces.into_iter().collect();
+        r.counts = s.counts.into_iter().collect();
+        r
+    }
+}
+
+/// Typed access to the ledger's sled database.
+pub struct Store {
+    db: sled::Db,
+}
+
+fn corrupt(key: &[u8], reason: impl ToString) -> LedgerError {
+    LedgerError::Corrupt { key: hex::encode(key), reason: reason.to_string() }
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, LedgerError> {
+        Ok(Store { db: sled::Config::new().path(dir).open()? })
+    }
+
+    fn get<T: Serialize + for<'de> Deserialize<'de>>(&self, k: &[u8]) -> Result<Option<T>, LedgerError> {
+        match self.db.get(k)? {
+            None => Ok(None),
+            Some(v) => decode_canonical(&v).map(Some).map_err(|e| corrupt(k, e)),
+        }
+    }
+
+    /// The stored genesis, if the directory is initialised.
+    pub fn genesis(&self) -> Result<Option<Genesis>, LedgerError> {
+        match self.db.get(GENESIS)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v).map(Some).map_err(|e| corrupt(GENESIS, e)),
+        }
+    }
+
+    /// Writes the genesis block (height 0) in one batch.
+    pub fn init(&self, genesis: &Genesis, header: &BlockHeader, registry: &Registry) -> Result<(), LedgerError> {
+        let mut batch = sled::Batch::default();
+        let json = serde_json::to_vec(genesis).map_err(|e| LedgerError::Genesis(e.to_string()))?;
+        batch.insert(GENESIS, json);
+        batch.insert(TIP, encode(header));
+        batch.insert(key(b'h', &[&0u64.to_be_bytes()]), encode(header));
+        batch.insert(key(b'b', &[&0u64.to_be_bytes()]), encode(&Vec::<SignedTransaction>::new()));
+        batch.insert(key(b'R', &[&0u64.to_be_bytes()]), header.tree_root.to_vec());
+        batch.insert(REGISTRY, encode(&StoredRegistry::from(registry)));
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Persists a block atomically and flushes it to disk.
+    pub fn commit(&self, txs: &[SignedTransaction], effects: &BlockEffects) -> Result<(), LedgerError> {
+        let h = effects.header.height;
+        let hb = h.to_be_bytes();
+        let mut batch = sled::Batch::default();
+        batch.insert(TIP, encode(&effects.header));
+        batch.insert(key(b'h', &[&hb]), encode(&effects.header));
+        batch.insert(key(b'b', &[&hb]), encode(&txs.to_vec()));
+        batch.insert(key(b'R', &[&hb]), effects.header.tree_root.to_vec());
+        for r in &effects.receipts {
+            batch.insert(key(b't', &[&r.tx_id]), encode(&(h, r.index)));
+            batch.insert(key(b'r', &[&r.tx_id]), encode(r));
+        }
+        for (cm, record) in &effects.credentials {
+            batch.insert(key(b'c', &[cm]), encode(record));
+        }
+        for (level, index, value) in &effects.nodes {
+            batch.insert(node_key(*level, *index, h), fr_to_bytes(value).to_vec());
+        }
+        for a in &effects.anchors {
+            batch.insert(key(b'a', &[a]), hb.to_vec());
+        }
+        batch.insert(REGISTRY, encode(&StoredRegistry::from(&effects.registry)));
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The tip header.
+    pub fn tip(&self) -> Result<BlockHeader, LedgerError> {
+        self.get(TIP)?.ok_or_else(|| LedgerError::NotFound("tip header".into()))
+    }
+
+    /// The registry after the tip.
+    pub fn registry(&self) -> Result<Registry, LedgerError> {
+        let stored: StoredRegistry = self.get(REGISTRY)?.ok_or_else(|| LedgerError::NotFound("registry".into()))?;
+        Ok(stored.into())
+    }
+
+    /// The header at `height`.
+    pub fn header(&self, height: u64) -> Result<Option<BlockHeader>, LedgerError> {
+        self.get(&key(b'h', &[&height.to_be_bytes()]))
+    }
+
+    /// The transactions of the block at `height`.
+    pub fn block_txs(&self, height: u64) -> Result<Option<Vec<SignedTransaction>>, LedgerError> {
+        self.get(&key(b'b', &[&height.to_be_bytes()]))
+    }
+
+    /// Where a transaction was included.
+    pub fn tx_location(&self, id: &Hash) -> Result<Option<(u64, u32)>, LedgerError> {
+        self.get(&key(b't', &[id]))
+    }
+
+    /// A transaction's receipt.
+    pub fn receipt(&self, id: &Hash) -> Result<Option<Receipt>, LedgerError> {
+        self.get(&key(b'r', &[id]))
+    }
+
+    /// A credential by commitment.
+    pub fn credential(&self, commitment: &[u8; 32]) -> Result<Option<CredentialRecord>, LedgerError> {
+        self.get(&key(b'c', &[commitment]))
+    }
+
+    /// The root after block `height`.
+    pub fn root_at(&self, height: u64) -> Result<Option<[u8; 32]>, LedgerError> {
+        let k = key(b'R', &[&height.to_be_bytes()]);
+        match self.db.get(&k)? {
+            None => Ok(None),
+            Some(v) => v.as_ref().try_into().map(Some).map_err(|_| corrupt(&k, "root is not 32 bytes")),
+        }
+    }
+
+    /// Height a private-record hash was anchored at.
+    pub fn anchor(&self, record_hash: &[u8; 32]) -> Result<Option<u64>, LedgerError> {
+        let k = key(b'a', &[record_hash]);
+        match self.db.get(&k)? {
+            None => Ok(None),
+            Some(v) => v.as_ref().try_into().map(|b| Some(u64::from_be_bytes(b))).map_err(|_| corrupt(&k, "bad height")),
+        }
+    }
+
+    fn decode_node(k: &[u8], v: &[u8]) -> Result<Fr, LedgerError> {
+        fr_from_bytes(v).map_err(|e| corrupt(k, e))
+    }
+
+    /// The node at `(level, index)` as it was after block `height` (the
+    /// empty-subtree value if it had not been written yet).
+    pub fn node_at(&self, level: usize, index: u64, height: u64) -> Result<Fr, LedgerError> {
+        let start = node_key(level, index, height);
+        let end = node_key(level, index, 0);
+        match self.db.range(start..=end).next() {
+            Some(entry) => {
+                let (k, v) = entry?;
+                Self::decode_node(&k, &v)
+            }
+            None => Ok(empty_subtree_roots()[level]),
+        }
+    }
+
+    /// Every stored version of every node: `(level, index, height, value bytes)`.
+    pub fn node_versions(&self) -> impl Iterator<Item = Result<(usize, u64, u64, sled::IVec), LedgerError>> + '_ {
+        self.db.scan_prefix([b'n']).map(|entry| {
+            let (k, v) = entry?;
+            if k.len() != 18 {
+                return Err(corrupt(&k, "node key length"));
+            }
+            let level = k[1] as usize;
+            let index = u64::from_be_bytes(k[2..10].try_into().unwrap_or_default());
+            let height = u64::MAX - u64::from_be_bytes(k[10..18].try_into().unwrap_or_default());
+            Ok((level, index, height, v))
+        })
+    }
+
+    /// The newest version of every node, as dense levels.
+    pub fn tree_levels(&self) -> Result<Vec<Vec<Fr>>, LedgerError> {
+        let mut levels: Vec<Vec<Fr>> = vec![Vec::new(); TREE_DEPTH + 1];
+        let mut last: Option<(usize, u64)> = None;
+        for entry in self.db.scan_prefix([b'n']) {
+            let (k, v) = entry?;
+            if k.len() != 18 || k[1] as usize > TREE_DEPTH {
+                return Err(corrupt(&k, "node key"));
+            }
+            let level = k[1] as usize;
+            let index = u64::from_be_bytes(k[2..10].try_into().unwrap_or_default());
+            if last == Some((level, index)) {
+                continue; // an older version
+            }
+            last = Some((level, index));
+            if index != levels[level].len() as u64 {
+                return Err(corrupt(&k, "tree level is not a dense prefix"));
+            }
+            levels[level].push(Self::decode_node(&k, &v)?);
+        }
+        Ok(levels)
+    }
+
+    /// Overwrites a raw key (tests of tamper evidence only).
+    #[doc(hidden)]
+    pub fn raw_db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    /// Bytes the database occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64, LedgerError> {
+        Ok(self.db.size_on_disk()?)
+    }
+}
+
+/// Node key in the store, for tamper tests.
+#[doc(hidden)]
+pub fn stored_node_key(level: usize, index: u64, height: u64) -> Vec<u8> {
+    node_key(level, index, height)
+}
+
+/// Header key in the store, for tamper tests.
+#[doc(hidden)]
+pub fn stored_block_key(height: u64) -> Vec<u8> {
+    key(b'b', &[&height.to_be_bytes()])
+}

@@ -1,0 +1,284 @@
+//! Signed transactions and their canonical encoding.
+//!
+//! A transaction is encoded with postcard (a deterministic serde format).
+//! Decoding re-encodes the value and refuses the input unless the bytes are
+//! identical, so every transaction has exactly one encoding and its id and
+//! signed message cannot be varied by re-encoding. Signatures cover
+//! `SIGNING_DOMAIN ‖ encode(Transaction)`; the transaction carries the chain
+//! id, the signer's key and a per-key nonce that must be strictly increasing.
+//!
+//! Governance changes (regulators, schemas, verifying keys) are signed by a
+//! root authority and carry approvals from other root authorities over the
+//! same message; together they must reach the genesis threshold.
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::TxError;
+
+/// Largest encoded signed transaction accepted.
+pub const MAX_TX_BYTES: usize = 16 * 1024;
+
+/// Longest name (regulator, schema, circuit id, audit kind).
+pub const MAX_NAME_LEN: usize = 128;
+
+/// Domain separator of transaction signatures (versioned).
+pub const SIGNING_DOMAIN: &[u8] = b"zkreg/tx-signature/v1";
+
+/// Domain separator of transaction ids.
+pub const TXID_DOMAIN: &[u8] = b"zkreg/txid/v1";
+
+/// A 32-byte identifier (transaction id, block hash).
+pub type Hash = [u8; 32];
+
+/// What a transaction does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxBody {
+    /// Governance: register a regulator and the schemas it may issue.
+    RegisterRegulator {
+        /// The regulator's name (its issuer id is `label(Issuer, name)`).
+        name: String,
+        /// Its ed25519 key.
+        key: [u8; 32],
+        /// Schemas it may issue.
+        schemas: Vec<String>,
+    },
+    /// Governance: retire a regulator (it can no longer issue or revoke).
+    RetireRegulator {
+        /// The regulator's name.
+        name: String,
+    },
+    /// Governance: register a credential schema.
+    RegisterSchema {
+        /// The schema's name.
+        name: String,
+        /// What the value means.
+        description: String,
+    },
+    /// Governance: register a circuit's Groth16 verifying key.
+    RegisterVerifyingKey {
+        /// Circuit identifier (`zkreg-predicate-v1`).
+        circuit_id: String,
+        /// SHA-256 of the key's canonical compressed bytes.
+        fingerprint: [u8; 32],
+        /// The key, canonical compressed arkworks encoding.
+        key: Vec<u8>,
+    },
+    /// Regulator: append a Groth16 credential commitment `cm` to the tree.
+    IssueCredential {
+        /// The schema.
+        schema: String,
+        /// `cm`, canonical 32-byte big-endian field element.
+        commitment: [u8; 32],
+    },
+    /// Regulator: register a Bulletproofs (Pedersen) credential.
+    IssueRangeCredential {
+        /// The schema.
+        schema: String,
+        /// Compressed Ristretto commitment.
+        commitment: [u8; 32],
+        /// The holder's ed25519 key.
+        holder_key: [u8; 32],
+        /// Last valid day (public).
+        expiry: u32,
+    },
+    /// Regulator: revoke a credential it issued (either kind).
+    Revoke {
+        /// The credential's commitment.
+        commitment: [u8; 32],
+    },
+    /// Regulator: anchor the hash of a private record.
+    AnchorRecord {
+        /// SHA-256 of the encrypted record.
+        record_hash: [u8; 32],
+    },
+    /// Regulator or root authority: record an audit event.
+    AuditEvent {
+        /// What happened (`private-record-read`, …).
+        kind: String,
+        /// Hash of the event's details.
+        subject_hash: [u8; 32],
+    },
+}
+
+impl TxBody {
+    /// Whether this is a governance change (root authorities, threshold).
+    pub fn is_governance(&self) -> bool {
+        matches!(
+            self,
+            TxBody::RegisterRegulator { .. }
+                | TxBody::RetireRegulator { .. }
+                | TxBody::RegisterSchema { .. }
+                | TxBody::RegisterVerifyingKey { .. }
+        )
+    }
+}
+
+/// The signed part of a transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// The chain this transaction is for.
+    pub chain_id: String,
+    /// The submitter's ed25519 key.
+    pub signer: [u8; 32],
+    /// Strictly increasing per signer.
+    pub nonce: u64,
+    /// What it does.
+    pub body: TxBody,
+}
+
+/// A root authority's approval of a governance transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The approving root authority.
+    pub key: [u8; 32],
+    /// Its signature over the same message as the transaction's.
+    pub signature: Signature,
+}
+
+/// A transaction with its signature and any approvals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedTransaction {
+    /// The signed transaction.
+    pub tx: Transaction,
+    /// The signer's signature.
+    pub signature: Signature,
+    /// Co-signatures of other root authorities (governance only).
+    pub approvals: Vec<Approval>,
+}
+
+/// The canonical encoding of a serialisable value.
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_stdvec(value).unwrap_or_else(|e| unreachable!("postcard encodes every value of these types: {e}"))
+}
+
+/// Decodes `bytes`, refusing anything but the canonical encoding.
+pub fn decode_canonical<T: Serialize + for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, String> {
+    let value: T = postcard::from_bytes(bytes).map_err(|e| e.to_string())?;
+    if encode(&value) != bytes {
+        return Err("not the canonical encoding".into());
+    }
+    Ok(value)
+}
+
+impl Transaction {
+    /// The message signed by the signer and by every approver.
+    pub fn signing_message(&self) -> Vec<u8> {
+        let mut m = SIGNING_DOMAIN.to_vec();
+        m.extend(encode(self));
+        m
+    }
+
+    /// The transaction id: `SHA-256(TXID_DOMAIN ‖ encode(tx))`. Signatures are
+    /// not part of it; (signer, nonce) makes it unique.
+    pub fn id(&self) -> Hash {
+        Sha256::new().chain_update(TXID_DOMAIN).chain_update(encode(self)).finalize().into()
+    }
+
+    /// Signs the transaction (the signer field must be `key`'s public key).
+    pub fn sign(self, key: &SigningKey) -> SignedTransaction {
+        let signature = key.sign(&self.signing_message());
+        SignedTransaction { tx: self, signature, approvals: Vec::new() }
+    }
+}
+
+impl SignedTransaction {
+    /// Adds a root authority's approval.
+    pub fn approve(mut self, key: &SigningKey) -> Self {
+        let signature = key.sign(&self.tx.signing_message());
+        self.approvals.push(Approval { key: key.verifying_key().to_bytes(), signature });
+        self
+    }
+
+    /// The canonical bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        encode(self)
+    }
+
+    /// Decodes canonical bytes of at most [`MAX_TX_BYTES`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, TxError> {
+        if bytes.len() > MAX_TX_BYTES {
+            return Err(TxError::Oversized(bytes.len()));
+        }
+        decode_canonical(bytes).map_err(TxError::Malformed)
+    }
+
+    /// Stateless checks: size, names, the signer's key and strict signature,
+    /// and every approval's key and signature. Returns the keys that signed
+    /// (signer first), deduplicated.
+    pub fn check_signatures(&self, chain_id: &str) -> Result<Vec<[u8; 32]>, TxError> {
+        let len = encode(self).len();
+        if len > MAX_TX_BYTES {
+            return Err(TxError::Oversized(len));
+        }
+        if self.tx.chain_id != chain_id {
+            return Err(TxError::WrongChain);
+        }
+        check_body(&self.tx.body)?;
+        let message = self.tx.signing_message();
+        verify(&self.tx.signer, &message, &self.signature)?;
+        let mut signers = vec![self.tx.signer];
+        for a in &self.approvals {
+            verify(&a.key, &message, &a.signature)?;
+            if !signers.contains(&a.key) {
+                signers.push(a.key);
+            }
+        }
+        Ok(signers)
+    }
+}
+
+/// Parses a public key, refusing non-canonical encodings and small-order points.
+pub fn strict_key(bytes: &[u8; 32]) -> Result<VerifyingKey, TxError> {
+    let key = VerifyingKey::from_bytes(bytes).map_err(|_| TxError::WeakKey)?;
+    if key.is_weak() || key.to_bytes() != *bytes {
+        return Err(TxError::WeakKey);
+    }
+    let canonical = curve25519_dalek::edwards::CompressedEdwardsY(*bytes)
+        .decompress()
+        .map(|p| p.compress().to_bytes() == *bytes)
+        .unwrap_or(false);
+    if !canonical {
+        return Err(TxError::WeakKey);
+    }
+    Ok(key)
+}
+
+fn verify(key: &[u8; 32], message: &[u8], signature: &Signature) -> Result<(), TxError> {
+    strict_key(key)?.verify_strict(message, signature).map_err(|_| TxError::BadSignature)
+}
+
+/// Checks a name: 1 to [`MAX_NAME_LEN`] bytes, no control characters.
+pub fn check_name(name: &str) -> Result<(), TxError> {
+    if name.is_empty() || name.len() > MAX_NAME_LEN || name.chars().any(char::is_control) {
+        return Err(TxError::InvalidName(name.chars().take(MAX_NAME_LEN).collect()));
+    }
+    Ok(())
+}
+
+fn check_body(body: &TxBody) -> Result<(), TxError> {
+    match body {
+        TxBody::RegisterRegulator { name, key, schemas } => {
+            check_name(name)?;
+            strict_key(key)?;
+            schemas.iter().try_for_each(|s| check_name(s))
+        }
+        TxBody::RetireRegulator { name } => check_name(name),
+        TxBody::RegisterSchema { name, description } => {
+            check_name(name)?;
+            if description.len() > 1024 {
+                return Err(TxError::InvalidName("description longer than 1024 bytes".into()));
+            }
+            Ok(())
+        }
+        TxBody::RegisterVerifyingKey { circuit_id, .. } => check_name(circuit_id),
+        TxBody::IssueCredential { schema, .. } => check_name(schema),
+        TxBody::IssueRangeCredential { schema, holder_key, .. } => {
+            check_name(schema)?;
+            strict_key(holder_key).map(|_| ())
+        }
+        TxBody::Revoke { .. } | TxBody::AnchorRecord { .. } => Ok(()),
+        TxBody::AuditEvent { kind, .. } => check_name(kind),
+    }
+}
