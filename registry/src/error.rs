@@ -145,6 +145,14 @@ pub enum LedgerError {
         /// The next height.
         expected: u64,
     },
+    /// A proposal's time is before the tip's.
+    #[error("proposal time {got} is before the tip's time {tip}")]
+    TimeRegression {
+        /// The proposal's time.
+        got: u64,
+        /// The tip's time.
+        tip: u64,
+    },
     /// A query names something that does not exist.
     #[error("not found: {0}")]
     NotFound(String),

@@ -16,7 +16,7 @@ use zkreg_circuits::constants::TREE_DEPTH;
 use zkreg_circuits::field::{fr_from_bytes, fr_to_bytes};
 use zkreg_circuits::tree::{position_digits, CommitmentTree, MerklePath};
 
-use crate::block::{tx_root, BlockHeader, BlockProposal};
+use crate::block::{BlockHeader, BlockProposal};
 use crate::error::{LedgerError, TxError};
 use crate::genesis::Genesis;
 use crate::state::{BlockEffects, CredentialRecord, Executor, Receipt, Registry};
@@ -188,10 +188,11 @@ impl Ledger {
         if proposal.height != self.tip.height + 1 {
             return Err(LedgerError::WrongHeight { got: proposal.height, expected: self.tip.height + 1 });
         }
-        let store = &self.store;
-        let lookup = |cm: &[u8; 32]| store.credential(cm).ok().flatten();
+        if proposal.time < self.tip.time {
+            return Err(LedgerError::TimeRegression { got: proposal.time, tip: self.tip.time });
+        }
         let executor = Executor { genesis: &self.genesis, authorities: &self.authorities };
-        let effects = executor.execute(proposal, &self.tip, &self.registry, &mut self.tree, &lookup);
+        let effects = executor.execute(proposal, &self.tip, &self.registry, &mut self.tree, &self.store);
         if let Err(e) = self.store.commit(&proposal.txs, &effects) {
             // Nothing was acknowledged: rebuild the in-memory tree from disk.
             self.tree = CommitmentTree::from_levels(self.store.tree_levels()?)
@@ -344,8 +345,9 @@ impl Ledger {
     }
 
     /// Replays the chain from genesis and checks every header link, every
-    /// transaction root, every tree root and leaf count, and every stored
-    /// tree node; reports the first block that does not match.
+    /// transaction root (which covers signatures), every tree root and leaf
+    /// count, every stored tree node, every receipt, every credential record
+    /// and the registry; reports the first block that does not match.
     pub fn verify_chain(&self) -> Result<u64, ChainError> {
         let fail = |height: u64, reason: String| ChainError { height, reason };
         let storage = |height: u64| move |e: LedgerError| ChainError { height, reason: e.to_string() };
@@ -355,7 +357,7 @@ impl Ledger {
         }
         let mut registry = Registry::from_genesis(&self.genesis).map_err(|e| fail(0, e))?;
         let mut tree = CommitmentTree::new();
-        let mut credentials = std::collections::HashMap::<[u8; 32], CredentialRecord>::new();
+        let mut replay = Replay::default();
         let mut prev = genesis_hdr;
         // Every stored node version must be one the replay wrote.
         let mut stored_nodes = std::collections::BTreeMap::<(u64, usize, u64), sled::IVec>::new();
@@ -370,13 +372,14 @@ impl Ledger {
             if header.height != height || header.prev_hash != prev.hash() {
                 return Err(fail(height, "header does not link to the previous header".into()));
             }
-            let ids: Vec<Hash> = txs.iter().map(|t| t.tx.id()).collect();
-            if tx_root(&ids) != header.tx_root {
-                return Err(fail(height, "transactions do not match the header's transaction root".into()));
+            if header.time < prev.time {
+                return Err(fail(height, "block time goes backwards".into()));
             }
             let proposal = BlockProposal { height, time: header.time, txs };
-            let lookup = |cm: &[u8; 32]| credentials.get(cm).cloned();
-            let effects = executor.execute(&proposal, &prev, &registry, &mut tree, &lookup);
+            let effects = executor.execute(&proposal, &prev, &registry, &mut tree, &replay);
+            if effects.header.tx_root != header.tx_root {
+                return Err(fail(height, "transactions do not match the header's transaction root".into()));
+            }
             if effects.header != header {
                 return Err(fail(height, "replaying the block gives another header (tree root or leaf count)".into()));
             }
@@ -389,7 +392,13 @@ impl Ledger {
             if let Some(((h, level, index), _)) = stored_nodes.range((height, 0, 0)..(height + 1, 0, 0)).next() {
                 return Err(fail(*h, format!("stored tree node ({level}, {index}) was never written by this block")));
             }
-            credentials.extend(effects.credentials);
+            for r in effects.receipts.iter().filter(|r| !r.is_duplicate()) {
+                if self.store.receipt(&r.tx_id).map_err(storage(height))?.as_ref() != Some(r) {
+                    return Err(fail(height, format!("stored receipt of transaction {} differs from the replay", r.tx_id[0])));
+                }
+                replay.ids.insert(r.tx_id);
+            }
+            replay.credentials.extend(effects.credentials);
             registry = effects.registry;
             prev = header;
         }
@@ -399,7 +408,39 @@ impl Ledger {
         if prev != self.tip {
             return Err(fail(self.tip.height, "tip does not match the replay".into()));
         }
+        let mut stored_count = 0usize;
+        for entry in self.store.credentials() {
+            let (cm, stored) = entry.map_err(storage(self.tip.height))?;
+            stored_count += 1;
+            match replay.credentials.get(&cm) {
+                Some(r) if *r == stored => {}
+                Some(r) => return Err(fail(r.revoked_at.unwrap_or(r.issued_at), "stored credential record differs from the replay".into())),
+                None => return Err(fail(stored.issued_at, "stored credential record was never issued".into())),
+            }
+        }
+        if stored_count != replay.credentials.len() {
+            return Err(fail(self.tip.height, "credential records are missing from the store".into()));
+        }
+        if self.store.registry().map_err(storage(self.tip.height))? != registry {
+            return Err(fail(self.tip.height, "stored registry differs from the replay".into()));
+        }
         Ok(self.tip.height)
+    }
+}
+
+/// Committed state rebuilt in memory by `verify-chain`'s replay.
+#[derive(Default)]
+struct Replay {
+    credentials: std::collections::HashMap<[u8; 32], CredentialRecord>,
+    ids: HashSet<Hash>,
+}
+
+impl crate::state::Committed for Replay {
+    fn credential(&self, commitment: &[u8; 32]) -> Option<CredentialRecord> {
+        self.credentials.get(commitment).cloned()
+    }
+    fn included(&self, id: &Hash) -> bool {
+        self.ids.contains(id)
     }
 }
 

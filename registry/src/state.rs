@@ -3,7 +3,7 @@
 //! [`Executor::execute`] validates each transaction against the state left by
 //! the previous ones, in order, and records its effects; a transaction that
 //! fails any check gets a failed receipt and changes nothing. Execution reads
-//! the committed state through [`Registry`] and a credential lookup, and
+//! the committed state through [`Registry`] and [`Committed`], and
 //! writes nothing: the caller persists the resulting [`BlockEffects`] (the
 //! ledger in one atomic batch) or checks them (`verify-chain`'s replay).
 
@@ -22,7 +22,7 @@ use zkreg_circuits::tree::CommitmentTree;
 use crate::block::{tx_root, BlockHeader, BlockProposal};
 use crate::error::TxError;
 use crate::genesis::Genesis;
-use crate::tx::{Hash, SignedTransaction, TxBody};
+use crate::tx::{Hash, KeyCache, SignedTransaction, TxBody};
 
 /// A registered regulator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +119,14 @@ pub struct CredentialCounts {
     pub revoked: u64,
 }
 
+impl Receipt {
+    /// Whether the transaction was refused as already included (its id's
+    /// stored receipt is the first one, and stays).
+    pub fn is_duplicate(&self) -> bool {
+        self.error.as_ref().is_some_and(|(code, _)| code == "duplicate_transaction")
+    }
+}
+
 /// The small, fully in-memory part of the state: who may do what.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Registry {
@@ -182,6 +190,22 @@ pub struct BlockEffects {
     pub anchors: Vec<[u8; 32]>,
 }
 
+/// The part of committed state that is too large to hold in memory:
+/// credential records and which transactions already have a receipt.
+pub trait Committed: Sync {
+    /// The committed record of a credential commitment.
+    fn credential(&self, commitment: &[u8; 32]) -> Option<CredentialRecord>;
+    /// Whether a transaction with this id was already included (applied or failed).
+    fn included(&self, id: &Hash) -> bool;
+}
+
+/// `SHA-256(domain ‖ encode(signed tx))`: what the header's transaction root
+/// commits to, so that signatures and approvals are covered too.
+pub fn signed_tx_hash(stx: &SignedTransaction) -> Hash {
+    use sha2::{Digest, Sha256};
+    Sha256::new().chain_update(b"zkreg/signed-tx/v1").chain_update(crate::tx::encode(stx)).finalize().into()
+}
+
 /// Executes proposals against committed state.
 pub struct Executor<'a> {
     /// Genesis (chain id, authorities, threshold).
@@ -192,34 +216,62 @@ pub struct Executor<'a> {
 
 impl Executor<'_> {
     /// Executes `proposal` on top of `registry`, `tree` (mutated: leaves
-    /// appended and revoked) and committed credentials (`lookup`). The
-    /// previous header is `prev`.
+    /// appended and revoked) and `committed`. The previous header is `prev`.
     pub fn execute(
         &self,
         proposal: &BlockProposal,
         prev: &BlockHeader,
         registry: &Registry,
         tree: &mut CommitmentTree,
-        lookup: &dyn Fn(&[u8; 32]) -> Option<CredentialRecord>,
+        committed: &dyn Committed,
     ) -> BlockEffects {
         let height = proposal.height;
-        let checked: Vec<Result<Vec<[u8; 32]>, TxError>> =
-            proposal.txs.par_iter().map(|t| t.check_signatures(&self.genesis.chain_id)).collect();
+        // The independent per-transaction work runs on all cores: ids,
+        // signatures, and the committed record of any commitment named.
+        let keys = KeyCache::for_transactions(&proposal.txs);
+        type Prepared = (Hash, Hash, Result<Vec<[u8; 32]>, TxError>, Option<([u8; 32], Option<CredentialRecord>)>);
+        let prepared: Vec<Prepared> = proposal
+            .txs
+            .par_iter()
+            .map(|t| {
+                let id = t.tx.id();
+                let check = if committed.included(&id) {
+                    Err(TxError::Duplicate)
+                } else {
+                    t.check_signatures_with(&self.genesis.chain_id, &keys)
+                };
+                let record = t.tx.body.commitment().map(|cm| (*cm, committed.credential(cm)));
+                (id, signed_tx_hash(t), check, record)
+            })
+            .collect();
+        let mut checked = Vec::with_capacity(prepared.len());
+        let mut ids = Vec::with_capacity(prepared.len());
+        let mut signed = Vec::with_capacity(prepared.len());
+        let mut records = HashMap::new();
+        let mut in_block = std::collections::HashSet::new();
+        for (id, signed_hash, check, record) in prepared {
+            // A transaction twice in one block: the second is a duplicate.
+            checked.push(if in_block.insert(id) { check } else { Err(TxError::Duplicate) });
+            ids.push(id);
+            signed.push(signed_hash);
+            if let Some((cm, record)) = record {
+                records.insert(cm, record);
+            }
+        }
         let mut work = Work {
             registry: registry.clone(),
+            committed: records,
             credentials: BTreeMap::new(),
             leaves: Vec::new(),
             revoked_leaves: Vec::new(),
             anchors: Vec::new(),
             base_leaves: tree.len(),
-            lookup,
+            lookup: committed,
             height,
         };
         let mut receipts = Vec::with_capacity(proposal.txs.len());
-        let mut ids = Vec::with_capacity(proposal.txs.len());
-        for (index, (stx, signers)) in proposal.txs.iter().zip(checked).enumerate() {
-            let id = stx.tx.id();
-            ids.push(id);
+        for (index, ((stx, signers), id)) in proposal.txs.iter().zip(checked).zip(&ids).enumerate() {
+            let id = *id;
             let outcome = signers.and_then(|signers| work.apply(self, stx, &signers));
             let (error, leaf_index) = match outcome {
                 Ok(leaf) => (None, leaf),
@@ -239,7 +291,7 @@ impl Executor<'_> {
         let header = BlockHeader {
             height,
             prev_hash: prev.hash(),
-            tx_root: tx_root(&ids),
+            tx_root: tx_root(&signed),
             tree_root: fr_to_bytes(&tree.root()),
             leaf_count: tree.len(),
             time: proposal.time,
@@ -258,19 +310,27 @@ impl Executor<'_> {
 /// The working state of one block.
 struct Work<'a> {
     registry: Registry,
+    /// Committed records of the commitments the block's transactions name.
+    committed: HashMap<[u8; 32], Option<CredentialRecord>>,
     credentials: BTreeMap<[u8; 32], CredentialRecord>,
     leaves: Vec<Fr>,
     /// Leaves committed before this block that it revokes.
     revoked_leaves: Vec<u64>,
     anchors: Vec<[u8; 32]>,
     base_leaves: u64,
-    lookup: &'a dyn Fn(&[u8; 32]) -> Option<CredentialRecord>,
+    lookup: &'a dyn Committed,
     height: u64,
 }
 
 impl Work<'_> {
     fn credential(&self, commitment: &[u8; 32]) -> Option<CredentialRecord> {
-        self.credentials.get(commitment).cloned().or_else(|| (self.lookup)(commitment))
+        if let Some(r) = self.credentials.get(commitment) {
+            return Some(r.clone());
+        }
+        match self.committed.get(commitment) {
+            Some(r) => r.clone(),
+            None => self.lookup.credential(commitment),
+        }
     }
 
     /// Validates `stx` against the working state and, if valid, applies it.
@@ -326,8 +386,12 @@ impl Work<'_> {
                     .insert(name.clone(), SchemaRecord { name: name.clone(), description: description.clone(), since: height });
             }
             TxBody::RegisterVerifyingKey { circuit_id, fingerprint: fp, key } => {
-                let vk = ark_groth16::VerifyingKey::<Bn254>::deserialize_compressed(key.as_slice())
+                let mut reader = key.as_slice();
+                let vk = ark_groth16::VerifyingKey::<Bn254>::deserialize_compressed(&mut reader)
                     .map_err(|e| TxError::InvalidVerifyingKey(e.to_string()))?;
+                if !reader.is_empty() {
+                    return Err(TxError::InvalidVerifyingKey("trailing bytes after the key".into()));
+                }
                 if fingerprint(&vk) != *fp {
                     return Err(TxError::InvalidVerifyingKey("fingerprint does not match the key".into()));
                 }
@@ -368,8 +432,8 @@ impl Work<'_> {
             }
             TxBody::IssueRangeCredential { schema, commitment, holder_key, expiry } => {
                 let issuer = self.issuer_for(&tx.signer, schema)?;
-                let valid_point = curve25519_dalek::ristretto::CompressedRistretto(*commitment).decompress().is_some();
-                if !valid_point {
+                let point = curve25519_dalek::ristretto::CompressedRistretto(*commitment).decompress();
+                if point.is_none_or(|p| p == curve25519_dalek::ristretto::RistrettoPoint::default()) {
                     return Err(TxError::InvalidCommitment);
                 }
                 if self.credential(commitment).is_some() {

@@ -8,8 +8,7 @@
 //! | `Y` | registry (regulators, schemas, verifying keys, nonces, counts) |
 //! | `h` height | header |
 //! | `b` height | the block's signed transactions |
-//! | `t` tx id | (height, index) |
-//! | `r` tx id | receipt |
+//! | `r` tx id | receipt (with the height and position of the transaction) |
 //! | `c` commitment | credential record |
 //! | `n` level index ¬height | tree node written at that height (versions newest first) |
 //! | `R` height | commitment-tree root after that block |
@@ -102,7 +101,7 @@ fn corrupt(key: &[u8], reason: impl ToString) -> LedgerError {
 impl Store {
     /// Opens (or creates) the database in `dir`.
     pub fn open(dir: &Path) -> Result<Self, LedgerError> {
-        Ok(Store { db: sled::Config::new().path(dir).open()? })
+        Ok(Store { db: sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()? })
     }
 
     fn get<T: Serialize + for<'de> Deserialize<'de>>(&self, k: &[u8]) -> Result<Option<T>, LedgerError> {
@@ -142,10 +141,10 @@ impl Store {
         let mut batch = sled::Batch::default();
         batch.insert(TIP, encode(&effects.header));
         batch.insert(key(b'h', &[&hb]), encode(&effects.header));
-        batch.insert(key(b'b', &[&hb]), encode(&txs.to_vec()));
+        batch.insert(key(b'b', &[&hb]), encode(&txs));
         batch.insert(key(b'R', &[&hb]), effects.header.tree_root.to_vec());
-        for r in &effects.receipts {
-            batch.insert(key(b't', &[&r.tx_id]), encode(&(h, r.index)));
+        for r in effects.receipts.iter().filter(|r| !r.is_duplicate()) {
+            // A duplicate's id already has its receipt; it is not replaced.
             batch.insert(key(b'r', &[&r.tx_id]), encode(r));
         }
         for (cm, record) in &effects.credentials {
@@ -184,9 +183,9 @@ impl Store {
         self.get(&key(b'b', &[&height.to_be_bytes()]))
     }
 
-    /// Where a transaction was included.
+    /// Where a transaction was included: (height, position).
     pub fn tx_location(&self, id: &Hash) -> Result<Option<(u64, u32)>, LedgerError> {
-        self.get(&key(b't', &[id]))
+        Ok(self.receipt(id)?.map(|r| (r.height, r.index)))
     }
 
     /// A transaction's receipt.
@@ -278,6 +277,15 @@ impl Store {
         &self.db
     }
 
+    /// Every stored credential record.
+    pub fn credentials(&self) -> impl Iterator<Item = Result<([u8; 32], CredentialRecord), LedgerError>> + '_ {
+        self.db.scan_prefix([b'c']).map(|entry| {
+            let (k, v) = entry?;
+            let cm: [u8; 32] = k[1..].try_into().map_err(|_| corrupt(&k, "credential key length"))?;
+            Ok((cm, decode_canonical(&v).map_err(|e| corrupt(&k, e))?))
+        })
+    }
+
     /// Bytes the database occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64, LedgerError> {
         Ok(self.db.size_on_disk()?)
@@ -290,8 +298,17 @@ pub fn stored_node_key(level: usize, index: u64, height: u64) -> Vec<u8> {
     node_key(level, index, height)
 }
 
-/// Header key in the store, for tamper tests.
+/// Block-body key in the store, for tamper tests.
 #[doc(hidden)]
 pub fn stored_block_key(height: u64) -> Vec<u8> {
     key(b'b', &[&height.to_be_bytes()])
+}
+
+impl crate::state::Committed for Store {
+    fn credential(&self, commitment: &[u8; 32]) -> Option<CredentialRecord> {
+        Store::credential(self, commitment).ok().flatten()
+    }
+    fn included(&self, id: &Hash) -> bool {
+        self.db.contains_key(key(b'r', &[id])).unwrap_or(false)
+    }
 }

@@ -103,6 +103,16 @@ pub enum TxBody {
 }
 
 impl TxBody {
+    /// The credential commitment this transaction issues or revokes.
+    pub fn commitment(&self) -> Option<&[u8; 32]> {
+        match self {
+            TxBody::IssueCredential { commitment, .. }
+            | TxBody::IssueRangeCredential { commitment, .. }
+            | TxBody::Revoke { commitment } => Some(commitment),
+            _ => None,
+        }
+    }
+
     /// Whether this is a governance change (root authorities, threshold).
     pub fn is_governance(&self) -> bool {
         matches!(
@@ -208,6 +218,11 @@ impl SignedTransaction {
     /// and every approval's key and signature. Returns the keys that signed
     /// (signer first), deduplicated.
     pub fn check_signatures(&self, chain_id: &str) -> Result<Vec<[u8; 32]>, TxError> {
+        self.check_signatures_with(chain_id, &KeyCache::default())
+    }
+
+    /// [`SignedTransaction::check_signatures`] with keys parsed ahead of time.
+    pub fn check_signatures_with(&self, chain_id: &str, keys: &KeyCache) -> Result<Vec<[u8; 32]>, TxError> {
         let len = encode(self).len();
         if len > MAX_TX_BYTES {
             return Err(TxError::Oversized(len));
@@ -217,10 +232,10 @@ impl SignedTransaction {
         }
         check_body(&self.tx.body)?;
         let message = self.tx.signing_message();
-        verify(&self.tx.signer, &message, &self.signature)?;
+        keys.verify(&self.tx.signer, &message, &self.signature)?;
         let mut signers = vec![self.tx.signer];
         for a in &self.approvals {
-            verify(&a.key, &message, &a.signature)?;
+            keys.verify(&a.key, &message, &a.signature)?;
             if !signers.contains(&a.key) {
                 signers.push(a.key);
             }
@@ -232,21 +247,39 @@ impl SignedTransaction {
 /// Parses a public key, refusing non-canonical encodings and small-order points.
 pub fn strict_key(bytes: &[u8; 32]) -> Result<VerifyingKey, TxError> {
     let key = VerifyingKey::from_bytes(bytes).map_err(|_| TxError::WeakKey)?;
-    if key.is_weak() || key.to_bytes() != *bytes {
-        return Err(TxError::WeakKey);
-    }
-    let canonical = curve25519_dalek::edwards::CompressedEdwardsY(*bytes)
-        .decompress()
-        .map(|p| p.compress().to_bytes() == *bytes)
-        .unwrap_or(false);
-    if !canonical {
+    if key.is_weak() || key.to_edwards().compress().to_bytes() != *bytes {
         return Err(TxError::WeakKey);
     }
     Ok(key)
 }
 
-fn verify(key: &[u8; 32], message: &[u8], signature: &Signature) -> Result<(), TxError> {
-    strict_key(key)?.verify_strict(message, signature).map_err(|_| TxError::BadSignature)
+/// Public keys parsed once (decompression costs more than half a signature
+/// check, and a block's transactions come from few signers).
+#[derive(Default)]
+pub struct KeyCache {
+    keys: std::collections::HashMap<[u8; 32], Result<VerifyingKey, TxError>>,
+}
+
+impl KeyCache {
+    /// Parses every signer and approver key of `txs`.
+    pub fn for_transactions(txs: &[SignedTransaction]) -> Self {
+        let mut keys = std::collections::HashMap::new();
+        for t in txs {
+            for k in std::iter::once(&t.tx.signer).chain(t.approvals.iter().map(|a| &a.key)) {
+                keys.entry(*k).or_insert_with(|| strict_key(k));
+            }
+        }
+        KeyCache { keys }
+    }
+
+    /// Strictly verifies `signature` on `message` under `key`.
+    pub fn verify(&self, key: &[u8; 32], message: &[u8], signature: &Signature) -> Result<(), TxError> {
+        let parsed = match self.keys.get(key) {
+            Some(k) => k.clone()?,
+            None => strict_key(key)?,
+        };
+        parsed.verify_strict(message, signature).map_err(|_| TxError::BadSignature)
+    }
 }
 
 /// Checks a name: 1 to [`MAX_NAME_LEN`] bytes, no control characters.

@@ -60,16 +60,18 @@
 //! lanes `1..t` — not an approximation. The derived constants and matrices
 //! are computed with exact field arithmetic (Gauss–Jordan inversion over
 //! `Fr`), once per width, from the same circomlib `ark` and `mds` that
-//! [`parameters`](super::parameters) returns to the R1CS gadget. So the
-//! rearranged permutation is the same function on every input; the tests
+//! [`parameters`](super::parameters) returns to the R1CS gadget. The hot
+//! loop's dot products use `sum_of_products`, which delays Montgomery
+//! reductions but computes the same element of `Fr`. So the rearranged
+//! permutation is the same function on every input; the tests
 //! check it against the textbook permutation, circomlibjs vectors and
 //! `light-poseidon`.
 
+use ark_bn254::Fr;
 use ark_ff::{Field, PrimeField};
 use light_poseidon::PoseidonParameters;
 
 use super::{sbox, MAX_WIDTH};
-use ark_bn254::Fr;
 
 /// A square matrix stored in the first `width` rows and columns.
 type Matrix<F> = [[F; MAX_WIDTH]; MAX_WIDTH];
@@ -120,7 +122,7 @@ impl<F: PrimeField> OptimizedParameters<F> {
         let rounds = params.full_rounds + partial;
         if !(2..=MAX_WIDTH).contains(&t)
             || half_full == 0
-            || params.full_rounds % 2 != 0
+            || params.full_rounds != 2 * half_full
             || params.ark.len() != rounds * t
             || params.mds.len() != t
             || params.mds.iter().any(|row| row.len() != t)
@@ -153,11 +155,8 @@ impl<F: PrimeField> OptimizedParameters<F> {
                 *c += p;
             }
         }
-        let full_ark: Vec<[F; MAX_WIDTH]> = ark[..half_full]
-            .iter()
-            .chain(&ark[half_full + partial..])
-            .copied()
-            .collect();
+        let full_ark: Vec<[F; MAX_WIDTH]> =
+            ark[..half_full].iter().chain(&ark[half_full + partial..]).copied().collect();
 
         // Matrices: factor N = S·M' from the last partial round backwards,
         // carrying M' into the round before as N ← M'·M.
@@ -193,42 +192,69 @@ impl<F: PrimeField> OptimizedParameters<F> {
 impl OptimizedParameters<Fr> {
     /// The Poseidon permutation of the first `width` lanes of `state`.
     pub(super) fn permute(&self, state: &mut [Fr; MAX_WIDTH]) {
-        let t = self.width;
+        // One arm per width up to MAX_WIDTH; `derive` accepts no other.
+        const _: () = assert!(MAX_WIDTH == 7, "add an arm for every width");
+        match self.width {
+            2 => self.permute_width::<2>(state),
+            3 => self.permute_width::<3>(state),
+            4 => self.permute_width::<4>(state),
+            5 => self.permute_width::<5>(state),
+            6 => self.permute_width::<6>(state),
+            7 => self.permute_width::<7>(state),
+            t => unreachable!("derive accepts widths 2..={MAX_WIDTH}, got {t}"),
+        }
+    }
+
+    /// [`Self::permute`] for a width known at compile time, so that the
+    /// dot products can use `sum_of_products` (one Montgomery reduction per
+    /// few products instead of one per product).
+    #[inline(always)]
+    fn permute_width<const T: usize>(&self, state: &mut [Fr; MAX_WIDTH]) {
+        let mut x: [Fr; T] = head(state);
         let half_full = self.full_ark.len() / 2;
         let (first_half, second_half) = self.full_ark.split_at(half_full);
 
         for (r, ark) in first_half.iter().enumerate() {
             let matrix = if r + 1 == half_full { &self.pre_sparse_mds } else { &self.mds };
-            full_round(state, ark, matrix, t);
+            full_round(&mut x, ark, matrix);
         }
 
         for (c, s) in self.partial_ark.iter().zip(&self.sparse) {
-            let x0 = sbox(state[0] + c);
-            let mut lane0 = s.first_row[0] * x0;
-            for j in 1..t {
-                lane0 += s.first_row[j] * state[j];
-                state[j] += s.first_column[j] * x0;
+            let x0 = sbox(x[0] + c);
+            x[0] = x0;
+            let lane0 = Fr::sum_of_products(&head(&s.first_row), &x);
+            for (xj, v) in x[1..].iter_mut().zip(&s.first_column[1..T]) {
+                *xj += *v * x0;
             }
-            state[0] = lane0;
+            x[0] = lane0;
         }
 
         for ark in second_half {
-            full_round(state, ark, &self.mds, t);
+            full_round(&mut x, ark, &self.mds);
         }
+        state[..T].copy_from_slice(&x);
     }
 }
 
 /// Adds the constants, applies the S-box to every lane, then the matrix.
 #[inline(always)]
-fn full_round(state: &mut [Fr; MAX_WIDTH], ark: &[Fr; MAX_WIDTH], matrix: &Matrix<Fr>, t: usize) {
-    for (s, c) in state[..t].iter_mut().zip(&ark[..t]) {
+fn full_round<const T: usize>(x: &mut [Fr; T], ark: &[Fr; MAX_WIDTH], matrix: &Matrix<Fr>) {
+    for (s, c) in x.iter_mut().zip(ark) {
         *s = sbox(*s + c);
     }
-    *state = mat_vec(matrix, state, t);
+    let input = *x;
+    for (out, row) in x.iter_mut().zip(matrix) {
+        *out = Fr::sum_of_products(&head(row), &input);
+    }
+}
+
+/// The first `T` entries of a lane array (`T` is at most [`MAX_WIDTH`]).
+#[inline(always)]
+fn head<const T: usize>(lanes: &[Fr; MAX_WIDTH]) -> [Fr; T] {
+    std::array::from_fn(|i| lanes[i])
 }
 
 /// `m · v` on the first `t` lanes.
-#[inline(always)]
 fn mat_vec<F: Field>(m: &Matrix<F>, v: &[F; MAX_WIDTH], t: usize) -> [F; MAX_WIDTH] {
     let mut out = [F::zero(); MAX_WIDTH];
     for (o, row) in out[..t].iter_mut().zip(&m[..t]) {
@@ -289,14 +315,17 @@ mod tests {
     use rand::SeedableRng;
 
     fn identity(t: usize) -> Vec<Vec<Fr>> {
-        (0..t).map(|i| (0..t).map(|j| if i == j { Fr::from(1u64) } else { Fr::zero() }).collect()).collect()
+        (0..t)
+            .map(|i| (0..t).map(|j| if i == j { Fr::from(1u64) } else { Fr::zero() }).collect())
+            .collect()
     }
 
     #[test]
     fn inverse_inverts_and_rejects_singular_matrices() {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
         for t in 1..=MAX_WIDTH {
-            let a: Vec<Vec<Fr>> = (0..t).map(|_| (0..t).map(|_| Fr::rand(&mut rng)).collect()).collect();
+            let a: Vec<Vec<Fr>> =
+                (0..t).map(|_| (0..t).map(|_| Fr::rand(&mut rng)).collect()).collect();
             let inv = inverse(a.clone()).unwrap();
             let product: Vec<Vec<Fr>> = (0..t)
                 .map(|i| (0..t).map(|j| (0..t).map(|k| a[i][k] * inv[k][j]).sum()).collect())
@@ -306,7 +335,8 @@ mod tests {
         // A zero diagonal needs a row swap but is still invertible.
         let swap = vec![vec![Fr::zero(), Fr::from(1u64)], vec![Fr::from(1u64), Fr::zero()]];
         assert_eq!(inverse(swap.clone()), Some(swap));
-        let singular = vec![vec![Fr::from(1u64), Fr::from(2u64)], vec![Fr::from(2u64), Fr::from(4u64)]];
+        let singular =
+            vec![vec![Fr::from(1u64), Fr::from(2u64)], vec![Fr::from(2u64), Fr::from(4u64)]];
         assert_eq!(inverse(singular), None);
     }
 
@@ -335,15 +365,16 @@ mod tests {
             let mds_inv = to_matrix(&inverse(params.mds.clone()).unwrap());
             let mut carried = mat_mul(&opt.pre_sparse_mds, &mds_inv, t);
             for (r, s) in opt.sparse.iter().enumerate() {
-                assert_eq!(carried[0][0], Fr::from(1u64), "width {t}, partial round {r}");
-                for i in 1..t {
-                    assert!(carried[0][i].is_zero() && carried[i][0].is_zero(), "width {t}, partial round {r}");
-                }
+                assert_eq!(carried[0][..t], identity(t)[0][..], "width {t}, partial round {r}");
+                assert!(
+                    carried[1..t].iter().all(|row| row[0].is_zero()),
+                    "width {t}, partial round {r}"
+                );
                 let mut sparse = [[Fr::zero(); MAX_WIDTH]; MAX_WIDTH];
                 sparse[0][..t].copy_from_slice(&s.first_row[..t]);
-                for i in 1..t {
-                    sparse[i][0] = s.first_column[i];
-                    sparse[i][i] = Fr::from(1u64);
+                for (i, row) in sparse.iter_mut().enumerate().take(t).skip(1) {
+                    row[0] = s.first_column[i];
+                    row[i] = Fr::from(1u64);
                 }
                 carried = mat_mul(&mat_mul(&sparse, &carried, t), &mds_inv, t);
             }

@@ -191,13 +191,19 @@ impl CommitmentTree {
         Ok(())
     }
 
-    /// Recomputes the ancestors of leaves `lo..=hi`.
+    /// Recomputes the ancestors of leaves `lo..=hi`; the parents of a level
+    /// are independent, so wide levels are hashed on all cores.
     fn rehash(&mut self, mut lo: u64, mut hi: u64) {
+        use rayon::prelude::*;
         for level in 0..TREE_DEPTH {
             let (plo, phi) = (lo / 4, hi / 4);
-            for parent in plo..=phi {
-                let children = [0, 1, 2, 3].map(|i| self.node(level, parent * 4 + i));
-                let h = hash4(&children);
+            let hash_parent = |parent: u64| hash4(&[0, 1, 2, 3].map(|i| self.node(level, parent * 4 + i)));
+            let hashes: Vec<Fr> = if phi - plo >= 64 {
+                (plo..=phi).into_par_iter().map(hash_parent).collect()
+            } else {
+                (plo..=phi).map(hash_parent).collect()
+            };
+            for (parent, h) in (plo..=phi).zip(hashes) {
                 self.changes.push((level + 1, parent));
                 let up = &mut self.levels[level + 1];
                 if (parent as usize) < up.len() {
