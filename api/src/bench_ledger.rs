@@ -12,7 +12,6 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use zkreg_circuits::field::fr_to_bytes;
-use zkreg_registry::genesis::{GenesisRegulator, GenesisSchema};
 use zkreg_registry::{Genesis, Ledger, LedgerConfig, SignedTransaction, Transaction, TxBody};
 
 /// The ledger benchmark's results.
@@ -42,19 +41,15 @@ fn median(mut xs: Vec<f64>) -> f64 {
 
 /// A genesis with one authority and one regulator (`central-bank`, `credit-score`).
 pub fn bench_genesis(authority: &SigningKey, regulator: &SigningKey) -> Genesis {
-    Genesis {
-        chain_id: "zkreg-bench".into(),
-        time: 1_750_000_000,
-        root_authorities: vec![hex::encode(authority.verifying_key().to_bytes())],
-        approval_threshold: 1,
-        root_window: 16,
-        schemas: vec![GenesisSchema { name: "credit-score".into(), description: "score".into() }],
-        regulators: vec![GenesisRegulator {
-            name: "central-bank".into(),
-            key: hex::encode(regulator.verifying_key().to_bytes()),
-            schemas: vec!["credit-score".into()],
-        }],
-    }
+    let regulator_key = regulator.verifying_key().to_bytes();
+    Genesis::development(
+        "zkreg-bench",
+        1_750_000_000,
+        &authority.verifying_key().to_bytes(),
+        ("central-bank", &regulator_key),
+        &["credit-score"],
+        16,
+    )
 }
 
 /// `n` signed issuances by `regulator` with nonces `first_nonce..`.

@@ -14,23 +14,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use zkreg_circuits::field::fr_to_bytes;
-use zkreg_registry::genesis::{GenesisRegulator, GenesisSchema};
 use zkreg_registry::{Genesis, Ledger, LedgerConfig, Transaction, TxBody};
 
 fn genesis(authority: &SigningKey, regulator: &SigningKey) -> Genesis {
-    Genesis {
-        chain_id: "zkreg-crash-test".into(),
-        time: 1_750_000_000,
-        root_authorities: vec![hex::encode(authority.verifying_key().to_bytes())],
-        approval_threshold: 1,
-        root_window: 8,
-        schemas: vec![GenesisSchema { name: "credit-score".into(), description: String::new() }],
-        regulators: vec![GenesisRegulator {
-            name: "central-bank".into(),
-            key: hex::encode(regulator.verifying_key().to_bytes()),
-            schemas: vec!["credit-score".into()],
-        }],
-    }
+    let regulator_key = regulator.verifying_key().to_bytes();
+    let authority_key = authority.verifying_key().to_bytes();
+    Genesis::development("zkreg-crash-test", 1_750_000_000, &authority_key, ("central-bank", &regulator_key), &["credit-score"], 8)
 }
 
 fn spawn(dir: &std::path::Path, genesis: &std::path::Path) -> Child {

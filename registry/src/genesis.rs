@@ -61,6 +61,31 @@ pub fn parse_key(hex_key: &str) -> Result<[u8; 32], String> {
 }
 
 impl Genesis {
+    /// A development genesis: one root authority (threshold 1) and one
+    /// regulator authorised for every listed schema.
+    pub fn development(
+        chain_id: &str,
+        time: u64,
+        authority: &[u8; 32],
+        regulator: (&str, &[u8; 32]),
+        schemas: &[&str],
+        root_window: u64,
+    ) -> Self {
+        Genesis {
+            chain_id: chain_id.into(),
+            time,
+            root_authorities: vec![hex::encode(authority)],
+            approval_threshold: 1,
+            root_window,
+            schemas: schemas.iter().map(|s| GenesisSchema { name: (*s).into(), description: String::new() }).collect(),
+            regulators: vec![GenesisRegulator {
+                name: regulator.0.into(),
+                key: hex::encode(regulator.1),
+                schemas: schemas.iter().map(|s| (*s).into()).collect(),
+            }],
+        }
+    }
+
     /// Checks the genesis: names, keys, threshold, references.
     pub fn validate(&self) -> Result<(), LedgerError> {
         let err = |m: String| LedgerError::Genesis(m);
