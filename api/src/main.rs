@@ -28,6 +28,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a node: the ledger and the REST API under /v1.
+    Node {
+        /// Data directory (sled).
+        #[arg(long, env = "ZKREG_DATA_DIR", default_value = "zkreg-data")]
+        data_dir: PathBuf,
+        /// Genesis file (needed for a new data directory).
+        #[arg(long, env = "ZKREG_GENESIS")]
+        genesis: Option<PathBuf>,
+        /// Address to listen on.
+        #[arg(long, env = "ZKREG_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Cut a block at least this often (milliseconds).
+        #[arg(long, env = "ZKREG_BLOCK_MS", default_value_t = 50)]
+        block_ms: u64,
+    },
     /// Run a single ledger node fed with hex-encoded signed transactions on
     /// standard input; prints `ack <tx id> <height> <ok|code>` once a
     /// transaction's block is on disk.
@@ -122,6 +137,19 @@ fn main() -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             }
+        }
+        Command::Node { data_dir, genesis, listen, block_ms } => {
+            let genesis = genesis.as_deref().map(ledger_node::read_genesis).transpose()?;
+            let mut config = zkreg_api::node::NodeConfig::new(data_dir, genesis);
+            config.block_interval = std::time::Duration::from_millis(block_ms.max(1));
+            let listener = std::net::TcpListener::bind(&listen)?;
+            actix_web::rt::System::new().block_on(async move {
+                let (node, server) = zkreg_api::node::start(config, listener)?;
+                eprintln!("zkreg node listening on http://{}", node.addr);
+                server.await?;
+                node.stop().await;
+                Ok::<_, anyhow::Error>(())
+            })?;
         }
         Command::LedgerNode { data_dir, genesis, block_ms, max_block_txs } => {
             ledger_node::run(&data_dir, genesis.as_deref(), block_ms, max_block_txs)?

@@ -338,8 +338,8 @@ impl Ledger {
         self.store.size_on_disk()
     }
 
-    /// The store (for tamper tests and benches).
-    #[doc(hidden)]
+    /// The store: a clone reads committed blocks, receipts and credentials
+    /// without holding the ledger.
     pub fn store(&self) -> &Store {
         &self.store
     }

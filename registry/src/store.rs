@@ -89,7 +89,9 @@ impl From<StoredRegistry> for Registry {
     }
 }
 
-/// Typed access to the ledger's sled database.
+/// Typed access to the ledger's sled database. Clones share the database,
+/// so readers need not hold the ledger.
+#[derive(Clone)]
 pub struct Store {
     db: sled::Db,
 }

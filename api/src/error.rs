@@ -1,0 +1,116 @@
+//! API errors: JSON `{code, message}` with a stable code; 4xx for the
+//! caller's mistakes, opaque 5xx (the cause goes to the log).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// An API error.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed (JSON, hex, types, sizes).
+    #[error("{message}")]
+    BadRequest {
+        /// Stable code.
+        code: &'static str,
+        /// Human message.
+        message: String,
+    },
+    /// The body is larger than the node accepts.
+    #[error("request body is too large")]
+    TooLarge,
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A transaction was refused.
+    #[error("{message}")]
+    Rejected {
+        /// The transaction error's code.
+        code: &'static str,
+        /// Human message.
+        message: String,
+    },
+    /// A presentation did not verify.
+    #[error("{message}")]
+    NotVerified {
+        /// The verification error's code.
+        code: &'static str,
+        /// Human message.
+        message: String,
+    },
+    /// The node is not ready for this (no verifying key registered, …).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Something failed inside the node.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: String,
+}
+
+impl ApiError {
+    /// A malformed-request error.
+    pub fn bad(code: &'static str, message: impl ToString) -> Self {
+        ApiError::BadRequest { code, message: message.to_string() }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &str {
+        match self {
+            ApiError::BadRequest { code, .. } | ApiError::Rejected { code, .. } | ApiError::NotVerified { code, .. } => code,
+            ApiError::NotFound(_) => "not_found",
+            ApiError::TooLarge => "body_too_large",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Rejected { .. } | ApiError::NotVerified { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let message = match self {
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                "internal error".to_string()
+            }
+            other => other.to_string(),
+        };
+        HttpResponse::build(self.status_code()).json(Body { code: self.code(), message })
+    }
+}
+
+impl From<zkreg_registry::TxError> for ApiError {
+    fn from(e: zkreg_registry::TxError) -> Self {
+        ApiError::Rejected { code: e.code(), message: e.to_string() }
+    }
+}
+
+impl From<zkreg_registry::LedgerError> for ApiError {
+    fn from(e: zkreg_registry::LedgerError) -> Self {
+        match e {
+            zkreg_registry::LedgerError::NotFound(what) => ApiError::NotFound(what),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<zkreg_verifier::VerifyError> for ApiError {
+    fn from(e: zkreg_verifier::VerifyError) -> Self {
+        ApiError::NotVerified { code: e.code(), message: e.to_string() }
+    }
+}

@@ -1,0 +1,7 @@
+//! zkreg's REST node: the ledger behind a versioned JSON API.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod node;
+pub mod routes;

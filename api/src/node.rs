@@ -1,0 +1,250 @@
+//! The node: the ledger behind a mutex, a block producer that cuts and
+//! flushes blocks on a timer, a snapshot of what verifiers read (roots in the
+//! window, registry), proof requests issued by this node, and the actix-web
+//! server.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use actix_web::{web, App, HttpServer};
+use ark_bn254::Fr;
+
+use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
+use zkreg_registry::state::CredentialKind;
+use zkreg_registry::store::Store;
+use zkreg_registry::{BlockHeader, Genesis, Ledger, LedgerConfig, Registry};
+use zkreg_verifier::{LedgerView, MemoryChallengeBook, PredicateVerifier, ProofRequest, RangeCredential};
+
+use crate::error::ApiError;
+
+/// How the node runs.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// Data directory (sled).
+    pub data_dir: PathBuf,
+    /// Genesis, needed for a new data directory.
+    pub genesis: Option<Genesis>,
+    /// Cut a block at least this often.
+    pub block_interval: Duration,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// How many days a proof's `today` may differ from the node's.
+    pub day_tolerance: u32,
+    /// How long a submitted transaction may wait for its block.
+    pub commit_timeout: Duration,
+}
+
+impl NodeConfig {
+    /// Defaults for `data_dir`.
+    pub fn new(data_dir: PathBuf, genesis: Option<Genesis>) -> Self {
+        NodeConfig {
+            data_dir,
+            genesis,
+            block_interval: Duration::from_millis(50),
+            max_body_bytes: 256 * 1024,
+            day_tolerance: 1,
+            commit_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What verifiers read, refreshed after every block.
+pub struct View {
+    /// The tip.
+    pub tip: BlockHeader,
+    /// Roots of the accepted window.
+    pub roots: Vec<(u64, Fr)>,
+    /// Regulators, schemas, keys, counts.
+    pub registry: Registry,
+}
+
+/// State shared by the handlers and the block producer.
+pub struct AppState {
+    /// The ledger (one writer at a time).
+    pub ledger: Mutex<Ledger>,
+    /// A handle for reads without the ledger lock.
+    pub store: Store,
+    /// The chain id.
+    pub chain_id: String,
+    /// Snapshot for verification and status.
+    pub view: RwLock<Arc<View>>,
+    /// Height of the last applied block; notified after each block.
+    pub applied: (Mutex<u64>, Condvar),
+    verifier: RwLock<Option<Arc<PredicateVerifier>>>,
+    /// Proof requests issued by this node, by challenge.
+    pub requests: Mutex<HashMap<String, ProofRequest>>,
+    /// Single-use challenges.
+    pub challenges: MemoryChallengeBook,
+    /// Configuration.
+    pub config: NodeConfig,
+    stop: AtomicBool,
+}
+
+impl AppState {
+    fn refresh(&self, ledger: &Ledger) -> Result<(), ApiError> {
+        let view = View { tip: ledger.tip().clone(), roots: ledger.root_window()?, registry: ledger.registry().clone() };
+        *self.view.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(view);
+        let (height, cv) = &self.applied;
+        *height.lock().unwrap_or_else(|e| e.into_inner()) = ledger.height();
+        cv.notify_all();
+        Ok(())
+    }
+
+    /// The current snapshot.
+    pub fn view(&self) -> Arc<View> {
+        self.view.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The verifier for the predicate circuit's registered key.
+    pub fn verifier(&self, view: &View) -> Result<Arc<PredicateVerifier>, ApiError> {
+        let record = view
+            .registry
+            .verifying_keys
+            .get(PREDICATE_CIRCUIT_ID)
+            .ok_or_else(|| ApiError::Unavailable("no verifying key is registered for the predicate circuit".into()))?;
+        if let Some(v) = self.verifier.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if v.fingerprint() == record.fingerprint {
+                return Ok(v.clone());
+            }
+        }
+        let vk = zkreg_verifier::groth16::decode_verifying_key(&record.key).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let v = Arc::new(PredicateVerifier::new(vk).map_err(|e| ApiError::Internal(e.to_string()))?);
+        *self.verifier.write().unwrap_or_else(|e| e.into_inner()) = Some(v.clone());
+        Ok(v)
+    }
+
+    /// Waits until block `height` has been applied, or the timeout passes.
+    pub fn wait_for_block_after(&self, height: u64, timeout: Duration) -> bool {
+        let (h, cv) = &self.applied;
+        let deadline = Instant::now() + timeout;
+        let mut current = h.lock().unwrap_or_else(|e| e.into_inner());
+        while *current <= height {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            current = cv.wait_timeout(current, left).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        true
+    }
+}
+
+/// The verifier's view of the ledger: the snapshot plus direct reads.
+pub struct NodeLedgerView<'a> {
+    /// The snapshot.
+    pub view: &'a View,
+    /// Direct reads of credential records.
+    pub store: &'a Store,
+}
+
+impl LedgerView for NodeLedgerView<'_> {
+    fn root_in_window(&self, root: &Fr) -> bool {
+        self.view.roots.iter().any(|(_, r)| r == root)
+    }
+    fn issuer_authorised(&self, issuer: &str, schema: &str) -> bool {
+        self.view.registry.authorised(issuer, schema)
+    }
+    fn range_credential(&self, commitment: &[u8; 32]) -> Option<RangeCredential> {
+        let record = self.store.credential(commitment).ok().flatten()?;
+        match record.kind {
+            CredentialKind::Bulletproofs { holder_key, expiry } => Some(RangeCredential {
+                issuer: record.issuer,
+                schema: record.schema,
+                holder_key,
+                expiry,
+                revoked: record.revoked_at.is_some(),
+            }),
+            CredentialKind::Groth16 { .. } => None,
+        }
+    }
+    fn registered_fingerprint(&self) -> Option<[u8; 32]> {
+        self.view.registry.verifying_keys.get(PREDICATE_CIRCUIT_ID).map(|r| r.fingerprint)
+    }
+}
+
+/// Unix seconds now.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// A running node.
+pub struct RunningNode {
+    /// The address it listens on.
+    pub addr: std::net::SocketAddr,
+    /// Shared state.
+    pub state: web::Data<AppState>,
+    server: actix_web::dev::ServerHandle,
+    producer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningNode {
+    /// Stops the server and the block producer (pending transactions are cut into a last block).
+    pub async fn stop(mut self) {
+        self.server.stop(true).await;
+        self.state.stop.store(true, Ordering::SeqCst);
+        if let Some(p) = self.producer.take() {
+            let _ = p.join();
+        }
+    }
+}
+
+fn produce(state: &AppState) -> Result<(), ApiError> {
+    let mut ledger = state.ledger.lock().unwrap_or_else(|e| e.into_inner());
+    if ledger.produce_block(now_secs())?.is_some() {
+        state.refresh(&ledger)?;
+    }
+    Ok(())
+}
+
+/// Opens the ledger and starts the node on `listener`. Returns once it is serving.
+pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(RunningNode, actix_web::dev::Server)> {
+    let ledger = Ledger::open(&config.data_dir, config.genesis.as_ref(), LedgerConfig::default())?;
+    let store = ledger.store().clone();
+    let view = View { tip: ledger.tip().clone(), roots: ledger.root_window()?, registry: ledger.registry().clone() };
+    let height = ledger.height();
+    let state = web::Data::new(AppState {
+        chain_id: ledger.genesis().chain_id.clone(),
+        ledger: Mutex::new(ledger),
+        store,
+        view: RwLock::new(Arc::new(view)),
+        applied: (Mutex::new(height), Condvar::new()),
+        verifier: RwLock::new(None),
+        requests: Mutex::new(HashMap::new()),
+        challenges: MemoryChallengeBook::default(),
+        config: config.clone(),
+        stop: AtomicBool::new(false),
+    });
+    let producer = {
+        let state = state.clone();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(state.config.block_interval);
+            if let Err(e) = produce(&state) {
+                tracing::error!(error = %e, "block production failed");
+            }
+            if state.stop.load(Ordering::SeqCst) {
+                let _ = produce(&state);
+                break;
+            }
+        })
+    };
+    let addr = listener.local_addr()?;
+    let data = state.clone();
+    let max_body = config.max_body_bytes;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::JsonConfig::default().limit(max_body).error_handler(crate::routes::json_error))
+            .app_data(web::PayloadConfig::new(max_body))
+            .configure(crate::routes::configure)
+    })
+    .workers(2)
+    .client_request_timeout(Duration::from_secs(10))
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    Ok((RunningNode { addr, state, server: handle, producer: Some(producer) }, server))
+}

@@ -1,0 +1,319 @@
+//! The REST node end to end: a real server on port 0 with a fresh data
+//! directory, driven by a real HTTP client.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use ark_bn254::Fr;
+use ark_ff::UniformRand;
+use ark_serialize::CanonicalSerialize;
+use ed25519_dalek::SigningKey;
+use serde_json::{json, Value};
+
+use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
+use zkreg_circuits::field::{fr_from_hex, fr_to_bytes};
+use zkreg_circuits::fingerprint::fingerprint;
+use zkreg_circuits::tree::MerklePath;
+use zkreg_prover::{build_presentation, CredentialOpening, HeldCredential, PathSource, Wallet};
+use zkreg_registry::{Genesis, Transaction, TxBody};
+use zkreg_suite::{at_least, keys, prover, rng};
+use zkreg_verifier::Presentation;
+
+struct App {
+    base: String,
+    authority: SigningKey,
+    regulator: SigningKey,
+    nonces: std::collections::HashMap<[u8; 32], u64>,
+    chain_id: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts a node on port 0 in its own thread and returns its URL.
+fn spawn_app() -> App {
+    let authority = SigningKey::from_bytes(&[1; 32]);
+    let regulator = SigningKey::from_bytes(&[2; 32]);
+    let regulator_key = regulator.verifying_key().to_bytes();
+    let genesis = Genesis::development(
+        "zkreg-api-test",
+        1_750_000_000,
+        &authority.verifying_key().to_bytes(),
+        ("central-bank", &regulator_key),
+        &["credit-score", "licence.food-business"],
+        4,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = zkreg_api::node::NodeConfig::new(dir.path().join("data"), Some(genesis.clone()));
+    config.block_interval = Duration::from_millis(10);
+    config.max_body_bytes = 64 * 1024;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let (send, recv) = mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let (node, server) = zkreg_api::node::start(config, listener).unwrap();
+            send.send(node.addr).unwrap();
+            server.await.unwrap();
+        })
+    });
+    let addr = recv.recv_timeout(Duration::from_secs(30)).unwrap();
+    App { base: format!("http://{addr}"), authority, regulator, nonces: Default::default(), chain_id: genesis.chain_id, _dir: dir }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+impl App {
+    fn get(&self, path: &str) -> (u16, Value) {
+        let mut r = agent().get(&format!("{}{path}", self.base)).call().unwrap();
+        (r.status().as_u16(), r.body_mut().read_json().unwrap_or(Value::Null))
+    }
+
+    fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.post_raw(path, &body.to_string())
+    }
+
+    fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
+        let mut r = agent()
+            .post(&format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .send(body)
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_json().unwrap_or(Value::Null))
+    }
+
+    fn submit(&mut self, key: &SigningKey, body: TxBody, approvers: &[&SigningKey]) -> (u16, Value) {
+        let signer = key.verifying_key().to_bytes();
+        let nonce = self.nonces.entry(signer).or_insert(0);
+        *nonce += 1;
+        let mut stx = Transaction { chain_id: self.chain_id.clone(), signer, nonce: *nonce, body }.sign(key);
+        for a in approvers {
+            stx = stx.approve(a);
+        }
+        self.post("/v1/transactions", &json!({"tx": hex::encode(stx.to_bytes())}))
+    }
+
+    fn register_predicate_key(&mut self) {
+        let vk = &keys().1;
+        let mut bytes = Vec::new();
+        vk.serialize_compressed(&mut bytes).unwrap();
+        let body = TxBody::RegisterVerifyingKey { circuit_id: PREDICATE_CIRCUIT_ID.into(), fingerprint: fingerprint(vk), key: bytes };
+        let authority = self.authority.clone();
+        let (code, r) = self.submit(&authority, body, &[]);
+        assert_eq!((code, r["ok"].clone()), (200, json!(true)), "{r}");
+    }
+}
+
+/// The wallet's path source: the node's bucket endpoint (the node learns only the bucket).
+struct Remote<'a>(&'a App);
+
+impl PathSource for Remote<'_> {
+    fn path(&self, leaf_index: u64) -> Result<(MerklePath, Fr), String> {
+        let (code, b) = self.0.get(&format!("/v1/buckets/{leaf_index}?levels=2"));
+        if code != 200 {
+            return Err(format!("{code}: {b}"));
+        }
+        let hexes = |v: &Value| -> Vec<Fr> { v.as_array().unwrap().iter().map(|x| fr_from_hex(x.as_str().unwrap()).unwrap()).collect() };
+        let nodes: Vec<Vec<Fr>> = b["nodes"].as_array().unwrap().iter().map(hexes).collect();
+        let upper: Vec<[Fr; 3]> = b["upper_siblings"].as_array().unwrap().iter().map(|t| hexes(t).try_into().unwrap()).collect();
+        let bucket = zkreg_registry::Bucket {
+            first_leaf: b["first_leaf"].as_u64().unwrap(),
+            levels: b["levels"].as_u64().unwrap() as usize,
+            nodes,
+            upper_siblings: upper,
+            root: fr_from_hex(b["root"].as_str().unwrap()).unwrap(),
+        };
+        Ok((bucket.path(leaf_index).ok_or("leaf outside the bucket")?, bucket.root))
+    }
+}
+
+fn today() -> u32 {
+    (zkreg_api::node::now_secs() / 86_400) as u32
+}
+
+/// Issues a credit score over HTTP and returns the holder's opening.
+fn issue(app: &mut App, wallet: &Wallet, value: u64, seed: u64) -> CredentialOpening {
+    let mut opening = CredentialOpening::issue("credit-score", "central-bank", wallet.holder_id(), value, today() + 30, &mut rng(seed));
+    let regulator = app.regulator.clone();
+    let (code, r) = app.submit(&regulator, TxBody::IssueCredential { schema: "credit-score".into(), commitment: fr_to_bytes(&opening.commitment) }, &[]);
+    assert_eq!(code, 200, "{r}");
+    assert_eq!(r["ok"], json!(true), "{r}");
+    opening.leaf_index = r["leaf_index"].as_u64();
+    opening
+}
+
+fn new_request(app: &App, threshold: u64) -> zkreg_verifier::ProofRequest {
+    let (code, req) = app.post(
+        "/v1/requests",
+        &json!({"verifier": "bank-a", "scope": "bank-a/loans", "predicates": [at_least("credit-score", threshold, "central-bank")]}),
+    );
+    assert_eq!(code, 201, "{req}");
+    serde_json::from_value(req).unwrap()
+}
+
+fn present(app: &App, wallet: &Wallet, opening: &CredentialOpening, request: &zkreg_verifier::ProofRequest, seed: u64) -> Presentation {
+    build_presentation(prover(), wallet, request, &[HeldCredential::Groth16(opening.clone())], &Remote(app), today(), &mut rng(seed)).unwrap()
+}
+
+#[test]
+fn a_bank_verifies_a_credit_threshold_over_http_once() {
+    let mut app = spawn_app();
+    let (code, h) = app.get("/healthz");
+    assert_eq!((code, h["status"].as_str()), (200, Some("ok")));
+    app.register_predicate_key();
+    let wallet = Wallet::generate(&mut rng(1));
+    let noise = Wallet::generate(&mut rng(2));
+    issue(&mut app, &noise, 650, 3);
+    let opening = issue(&mut app, &wallet, 720, 4);
+
+    let request = new_request(&app, 700);
+    let presentation = present(&app, &wallet, &opening, &request, 5);
+    let body = json!({"presentation": presentation});
+    let (code, v) = app.post("/v1/presentations/verify", &body);
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["verified"], json!(true));
+    assert_eq!(v["pseudonym"].as_str().unwrap(), zkreg_circuits::field::fr_to_hex(&wallet.pseudonym(&request.scope_field())));
+    // The same presentation again: the challenge is single use.
+    let (code, v) = app.post("/v1/presentations/verify", &body);
+    assert_eq!((code, v["code"].as_str()), (422, Some("challenge_replayed")), "{v}");
+
+    // The public reads agree with what happened.
+    let (_, status) = app.get("/v1/status");
+    assert_eq!(status["leaf_count"], json!(2));
+    let (code, c) = app.get(&format!("/v1/credentials/{}", hex::encode(fr_to_bytes(&opening.commitment))));
+    assert_eq!((code, c["status"].as_str(), c["issuer"].as_str()), (200, Some("active"), Some("central-bank")));
+    let (_, stats) = app.get("/v1/stats");
+    assert_eq!(stats["by_issuer_and_schema"][0]["issued"], json!(2));
+    let (_, keys_list) = app.get("/v1/verifying-keys");
+    assert_eq!(keys_list[0]["fingerprint"].as_str().unwrap(), hex::encode(fingerprint(&keys().1)));
+    let (code, b) = app.get("/v1/blocks/1");
+    assert_eq!((code, b["height"].as_u64()), (200, Some(1)));
+}
+
+#[test]
+fn revoked_credentials_are_refused_once_the_window_passes() {
+    let mut app = spawn_app();
+    app.register_predicate_key();
+    let wallet = Wallet::generate(&mut rng(10));
+    let opening = issue(&mut app, &wallet, 720, 11);
+    let request = new_request(&app, 700);
+    let early = present(&app, &wallet, &opening, &request, 12);
+    let regulator = app.regulator.clone();
+    let (code, r) = app.submit(&regulator, TxBody::Revoke { commitment: fr_to_bytes(&opening.commitment) }, &[]);
+    assert_eq!((code, r["ok"].clone()), (200, json!(true)), "{r}");
+    // A new proof is impossible: the leaf is 0 under the current root.
+    let again = new_request(&app, 700);
+    let err = build_presentation(prover(), &wallet, &again, &[HeldCredential::Groth16(opening.clone())], &Remote(&app), today(), &mut rng(13));
+    assert!(err.is_err());
+    // The window is 4 blocks: push 4 more blocks, then the old root is gone.
+    for i in 0..4 {
+        let authority = app.authority.clone();
+        let (code, _) = app.submit(&authority, TxBody::AuditEvent { kind: "tick".into(), subject_hash: [i; 32] }, &[]);
+        assert_eq!(code, 200);
+    }
+    let (code, v) = app.post("/v1/presentations/verify", &json!({"presentation": early}));
+    assert_eq!((code, v["code"].as_str()), (422, Some("root_not_in_window")), "{v}");
+    let (_, c) = app.get(&format!("/v1/credentials/{}", hex::encode(fr_to_bytes(&opening.commitment))));
+    assert_eq!(c["status"].as_str(), Some("revoked"));
+}
+
+#[test]
+fn malformed_requests_get_a_4xx_with_a_code_and_change_nothing() {
+    let mut app = spawn_app();
+    app.register_predicate_key();
+    let (_, before) = app.get("/v1/status");
+    let stranger = SigningKey::from_bytes(&[9; 32]);
+    let forged = Transaction {
+        chain_id: app.chain_id.clone(),
+        signer: app.regulator.verifying_key().to_bytes(),
+        nonce: 99,
+        body: TxBody::IssueCredential { schema: "credit-score".into(), commitment: fr_to_bytes(&Fr::rand(&mut rng(20))) },
+    }
+    .sign(&stranger);
+    let huge = "a".repeat(70 * 1024);
+    let cases: Vec<(&str, &str, String, u16, &str)> = vec![
+        ("bad JSON", "/v1/transactions", "{not json".into(), 400, "bad_json"),
+        ("wrong type", "/v1/transactions", r#"{"tx": 5}"#.into(), 400, "bad_json"),
+        ("unknown field", "/v1/transactions", r#"{"tx": "00", "x": 1}"#.into(), 400, "bad_json"),
+        ("invalid hex", "/v1/transactions", r#"{"tx": "zz"}"#.into(), 400, "bad_hex"),
+        ("garbage transaction", "/v1/transactions", r#"{"tx": "00ff00"}"#.into(), 422, "malformed"),
+        ("forged signature", "/v1/transactions", json!({"tx": hex::encode(forged.to_bytes())}).to_string(), 422, "bad_signature"),
+        ("oversized body", "/v1/transactions", json!({"tx": huge}).to_string(), 413, "body_too_large"),
+        ("huge number", "/v1/requests", r#"{"verifier":"b","scope":"s","predicates":[{"schema":"credit-score","op":">=","value":184467440737095516160}]}"#.into(), 400, "bad_json"),
+        ("negative number", "/v1/requests", r#"{"verifier":"b","scope":"s","predicates":[{"schema":"credit-score","op":">=","value":-1}]}"#.into(), 400, "bad_json"),
+        ("empty predicates", "/v1/requests", r#"{"verifier":"b","scope":"s","predicates":[]}"#.into(), 400, "bad_request"),
+        ("bad ttl", "/v1/requests", r#"{"verifier":"b","scope":"s","predicates":[{"schema":"credit-score","op":">=","value":1}],"ttl_seconds":0}"#.into(), 400, "bad_ttl"),
+        ("presentation for an unknown challenge", "/v1/presentations/verify", json!({"presentation": {"version": 1, "challenge": "00".repeat(32), "proofs": []}}).to_string(), 422, "challenge_unknown"),
+        ("non-canonical root", "/v1/presentations/verify", json!({"presentation": {"version": 1, "challenge": "00".repeat(32), "proofs": [{"backend": "groth16", "predicate": 0, "issuer": "central-bank", "root": format!("0x{}", "ff".repeat(32)), "today": 1, "pseudonym": format!("0x{}", "00".repeat(32)), "proof": "00"}]}}).to_string(), 400, "bad_json"),
+    ];
+    for (name, path, body, status, code) in cases {
+        let (got, v) = app.post_raw(path, &body);
+        assert_eq!((got, v["code"].as_str().unwrap_or("")), (status, code), "{name}: {v}");
+    }
+    let (code, v) = app.get("/v1/paths/not-a-number");
+    assert_eq!((code, v["code"].as_str()), (400, Some("bad_number")));
+    let (code, v) = app.get("/v1/credentials/abcd");
+    assert_eq!((code, v["code"].as_str()), (400, Some("bad_hex")));
+    let (code, v) = app.get("/v1/nothing-here");
+    assert_eq!((code, v["code"].as_str()), (404, Some("not_found")));
+    let (_, after) = app.get("/v1/status");
+    assert_eq!(before["leaf_count"], after["leaf_count"]);
+    assert_eq!(before["root"], after["root"]);
+}
+
+#[test]
+fn a_proof_with_a_point_off_the_curve_is_a_clear_4xx() {
+    let mut app = spawn_app();
+    app.register_predicate_key();
+    let wallet = Wallet::generate(&mut rng(30));
+    let opening = issue(&mut app, &wallet, 720, 31);
+    let request = new_request(&app, 700);
+    let mut presentation = present(&app, &wallet, &opening, &request, 32);
+    let zkreg_circuits::presentation::CredentialProof::Groth16(p) = &mut presentation.proofs[0] else { unreachable!() };
+    // An x coordinate with no point on the curve, in the A slot.
+    let mut bytes: [u8; 128] = hex::decode(&p.proof).unwrap().try_into().unwrap();
+    let off_curve = (1u8..)
+        .map(|k| {
+            let mut b = bytes;
+            b[..32].copy_from_slice(&[k; 32]);
+            b[31] &= 0x3f;
+            b
+        })
+        .find(|b| zkreg_verifier::groth16::decode_proof(b) == Err(zkreg_verifier::ProofError::InvalidPoint("A")))
+        .unwrap();
+    bytes = off_curve;
+    p.proof = hex::encode(bytes);
+    let (code, v) = app.post("/v1/presentations/verify", &json!({"presentation": presentation}));
+    assert_eq!((code, v["code"].as_str()), (422, Some("malformed_proof")), "{v}");
+}
+
+#[test]
+fn many_concurrent_verifications_give_correct_answers() {
+    let mut app = spawn_app();
+    app.register_predicate_key();
+    let wallet = Wallet::generate(&mut rng(40));
+    let opening = issue(&mut app, &wallet, 720, 41);
+    let mut work = Vec::new();
+    for i in 0..12u64 {
+        let request = new_request(&app, 700);
+        let mut p = present(&app, &wallet, &opening, &request, 50 + i);
+        // Every third one is tampered: it answers with another challenge.
+        let expect_ok = i % 3 != 0;
+        if !expect_ok {
+            p.challenge = new_request(&app, 700).challenge;
+        }
+        work.push((p, expect_ok));
+    }
+    let app = &app;
+    std::thread::scope(|s| {
+        for (p, expect_ok) in &work {
+            s.spawn(move || {
+                let (code, v) = app.post("/v1/presentations/verify", &json!({"presentation": p}));
+                if *expect_ok {
+                    assert_eq!((code, v["verified"].clone()), (200, json!(true)), "{v}");
+                } else {
+                    assert_eq!((code, v["code"].as_str()), (422, Some("proof_rejected")), "{v}");
+                }
+            });
+        }
+    });
+}
