@@ -19,3 +19,39 @@ pub fn encode_proof(proof: &Proof<Bn254>) -> [u8; PROOF_BYTES] {
 pub fn encode_proof_hex(proof: &Proof<Bn254>) -> String {
     hex::encode(encode_proof(proof))
 }
+
+/// Checks a verifying key's shape: α, β, γ, δ and every input point must not
+/// be the identity. (arkworks decodes any point with the infinity flag as
+/// the identity; with γ or δ at infinity, `(α, β, O)` verifies for every
+/// statement.)
+pub fn check_verifying_key(vk: &ark_groth16::VerifyingKey<Bn254>) -> Result<(), String> {
+    use ark_ec::AffineRepr;
+    let named = [("alpha", vk.alpha_g1.is_zero()), ("beta", vk.beta_g2.is_zero()), ("gamma", vk.gamma_g2.is_zero()), ("delta", vk.delta_g2.is_zero())];
+    if let Some((name, _)) = named.iter().find(|(_, zero)| *zero) {
+        return Err(format!("{name} is the point at infinity"));
+    }
+    if let Some(i) = vk.gamma_abc_g1.iter().position(|p| p.is_zero()) {
+        return Err(format!("input point {i} is the point at infinity"));
+    }
+    Ok(())
+}
+
+/// Decodes a verifying key strictly: every point valid (on the curve, in
+/// the prime-order subgroup), the bytes exactly the canonical compressed
+/// encoding (so one key has one encoding and one fingerprint), and
+/// [`check_verifying_key`].
+pub fn decode_verifying_key(bytes: &[u8]) -> Result<ark_groth16::VerifyingKey<Bn254>, String> {
+    use ark_serialize::CanonicalDeserialize;
+    let mut reader = bytes;
+    let vk = ark_groth16::VerifyingKey::<Bn254>::deserialize_compressed(&mut reader).map_err(|e| e.to_string())?;
+    if !reader.is_empty() {
+        return Err("trailing bytes after the key".into());
+    }
+    let mut again = Vec::with_capacity(bytes.len());
+    vk.serialize_compressed(&mut again).map_err(|e| e.to_string())?;
+    if again != bytes {
+        return Err("not the canonical encoding of the key".into());
+    }
+    check_verifying_key(&vk)?;
+    Ok(vk)
+}

@@ -75,12 +75,16 @@ fn decode<T: CanonicalDeserialize>(path: &Path) -> Result<T, KeyFileError> {
     Ok(value)
 }
 
-/// Loads and validates a proving key.
+/// Loads and validates a proving key (its verifying key may have no point at infinity).
 pub fn load_proving_key(path: &Path) -> Result<ProvingKey<Bn254>, KeyFileError> {
-    decode(path)
+    let pk: ProvingKey<Bn254> = decode(path)?;
+    zkreg_circuits::proof_codec::check_verifying_key(&pk.vk)
+        .map_err(|reason| KeyFileError::Invalid { path: path.to_owned(), reason })?;
+    Ok(pk)
 }
 
-/// Loads and validates a verifying key.
+/// Loads and validates a verifying key (canonical encoding, no point at infinity).
 pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey<Bn254>, KeyFileError> {
-    decode(path)
+    let bytes = fs::read(path).map_err(io(path))?;
+    zkreg_circuits::proof_codec::decode_verifying_key(&bytes).map_err(|reason| KeyFileError::Invalid { path: path.to_owned(), reason })
 }

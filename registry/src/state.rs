@@ -9,9 +9,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ark_bn254::{Bn254, Fr};
+use ark_bn254::Fr;
 use ark_ff::Zero;
-use ark_serialize::CanonicalDeserialize;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -386,12 +385,7 @@ impl Work<'_> {
                     .insert(name.clone(), SchemaRecord { name: name.clone(), description: description.clone(), since: height });
             }
             TxBody::RegisterVerifyingKey { circuit_id, fingerprint: fp, key } => {
-                let mut reader = key.as_slice();
-                let vk = ark_groth16::VerifyingKey::<Bn254>::deserialize_compressed(&mut reader)
-                    .map_err(|e| TxError::InvalidVerifyingKey(e.to_string()))?;
-                if !reader.is_empty() {
-                    return Err(TxError::InvalidVerifyingKey("trailing bytes after the key".into()));
-                }
+                let vk = zkreg_circuits::proof_codec::decode_verifying_key(key).map_err(TxError::InvalidVerifyingKey)?;
                 if fingerprint(&vk) != *fp {
                     return Err(TxError::InvalidVerifyingKey("fingerprint does not match the key".into()));
                 }

@@ -92,15 +92,10 @@ pub fn decode_proof_hex(s: &str) -> Result<Proof<Bn254>, ProofError> {
     decode_proof(&hex::decode(s).map_err(|_| ProofError::BadHex)?)
 }
 
-/// Decodes and validates a verifying key (compressed arkworks encoding).
+/// Decodes and validates a verifying key (canonical compressed arkworks
+/// encoding, no point at infinity).
 pub fn decode_verifying_key(bytes: &[u8]) -> Result<VerifyingKey<Bn254>, VerifyingKeyError> {
-    let mut reader = bytes;
-    let vk = VerifyingKey::<Bn254>::deserialize_compressed(&mut reader)
-        .map_err(|e| VerifyingKeyError::Malformed(e.to_string()))?;
-    if !reader.is_empty() {
-        return Err(VerifyingKeyError::Malformed("trailing bytes".into()));
-    }
-    Ok(vk)
+    zkreg_circuits::proof_codec::decode_verifying_key(bytes).map_err(VerifyingKeyError::Malformed)
 }
 
 /// Fixed-base tables of the verifying key's input points `IC₀ … IC₉`.
@@ -172,6 +167,7 @@ impl PredicateVerifier {
         if vk.gamma_abc_g1.len() != NUM_PUBLIC_INPUTS + 1 {
             return Err(VerifyingKeyError::WrongShape(vk.gamma_abc_g1.len()));
         }
+        zkreg_circuits::proof_codec::check_verifying_key(&vk).map_err(VerifyingKeyError::Malformed)?;
         let fingerprint = fingerprint(&vk);
         let neg_beta = (-vk.beta_g2.into_group()).into_affine().into();
         let inputs = InputTables::new(&vk.gamma_abc_g1);
