@@ -16,6 +16,19 @@ pub enum ApiError {
         /// Human message.
         message: String,
     },
+    /// The request is not signed, or its signature, key, timestamp or nonce
+    /// is refused (see [`crate::auth`]).
+    #[error("{message}")]
+    Unauthenticated {
+        /// Stable code.
+        code: &'static str,
+        /// Human message.
+        message: String,
+    },
+    /// The caller is authenticated but may not do this (its role, or the
+    /// thing belongs to another key).
+    #[error("{0}")]
+    Forbidden(String),
     /// The body is larger than the node accepts.
     #[error("request body is too large")]
     TooLarge,
@@ -61,7 +74,11 @@ impl ApiError {
     /// The stable code.
     pub fn code(&self) -> &str {
         match self {
-            ApiError::BadRequest { code, .. } | ApiError::Rejected { code, .. } | ApiError::NotVerified { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Unauthenticated { code, .. }
+            | ApiError::Rejected { code, .. }
+            | ApiError::NotVerified { code, .. } => code,
+            ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::TooLarge => "body_too_large",
             ApiError::Unavailable(_) => "unavailable",
@@ -74,6 +91,8 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Rejected { .. } | ApiError::NotVerified { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -90,7 +109,12 @@ impl ResponseError for ApiError {
             }
             other => other.to_string(),
         };
-        HttpResponse::build(self.status_code()).json(Body { code: self.code(), message })
+        let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::Unauthenticated { .. } = self {
+            // RFC 9110: a 401 names the scheme that would be accepted.
+            response.insert_header(("www-authenticate", crate::auth::AUTH_SCHEME));
+        }
+        response.json(Body { code: self.code(), message })
     }
 }
 

@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod auth;
+pub mod client;
 pub mod error;
 pub mod node;
 pub mod routes;

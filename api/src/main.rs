@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod bench_ledger;
+mod cli;
 mod ledger_node;
 
 /// zkreg: a privacy-preserving credit and identity registry.
@@ -18,6 +19,140 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// One command for a local try-out: keys for a root authority, a
+    /// regulator (central-bank) and a bank, a citizen's wallet, a dev
+    /// genesis, the trusted setup, and a node with the verifying key
+    /// registered; prints what to try next.
+    Dev {
+        /// Directory for everything `dev` creates (reused on the next run).
+        #[arg(long, default_value = "zkreg-dev")]
+        dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Create an ed25519 key file (regulator, bank, root authority).
+    Keys {
+        /// Where to write the key (refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// A holder's wallet: new, show, import a credential.
+    Wallet {
+        #[command(subcommand)]
+        what: WalletCommand,
+    },
+    /// Regulator: issue a credential to a holder id and write the holder's credential file.
+    Issue {
+        /// The node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The regulator's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The regulator's registered name.
+        #[arg(long)]
+        issuer: String,
+        /// Schema (e.g. credit-score, licence.food-business).
+        #[arg(long)]
+        schema: String,
+        /// The holder id (`zkreg wallet show`).
+        #[arg(long)]
+        holder: String,
+        /// The value (a score, a licence class…).
+        #[arg(long)]
+        value: u64,
+        /// Days from today the credential stays valid.
+        #[arg(long, default_value_t = 365)]
+        valid_days: u32,
+        /// Credential file for the holder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Regulator: revoke a credential it issued.
+    Revoke {
+        /// The node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The regulator's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The credential's commitment (hex).
+        #[arg(long)]
+        commitment: String,
+    },
+    /// Bank: create a proof request with a fresh challenge.
+    Request {
+        /// The node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The bank's key file (signs the API call).
+        #[arg(long)]
+        key: PathBuf,
+        /// The bank's name.
+        #[arg(long)]
+        verifier: String,
+        /// The bank's scope (holders get one pseudonym per scope).
+        #[arg(long)]
+        scope: String,
+        /// Schema the predicate is about.
+        #[arg(long)]
+        schema: String,
+        /// One of >=, <=, ==, between.
+        #[arg(long)]
+        op: String,
+        /// The threshold (or the lower bound of `between`).
+        #[arg(long)]
+        value: u64,
+        /// Upper bound of `between`.
+        #[arg(long)]
+        hi: Option<u64>,
+        /// Accepted issuers (repeatable; default: any authorised issuer).
+        #[arg(long = "issuer")]
+        issuers: Vec<String>,
+        /// Ask for a Bulletproofs range proof instead of Groth16 (linkable).
+        #[arg(long)]
+        bulletproofs: bool,
+        /// Where to write the request.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Holder: prove locally that the wallet satisfies a request.
+    Prove {
+        /// The node's URL (only a bucket of the tree is fetched).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The wallet file.
+        #[arg(long)]
+        wallet: PathBuf,
+        /// Directory with predicate.pk.
+        #[arg(long)]
+        keys: PathBuf,
+        /// The request file.
+        #[arg(long)]
+        request: PathBuf,
+        /// Where to write the presentation.
+        #[arg(long)]
+        out: PathBuf,
+        /// Bucket height in levels: the node learns only which 4^levels leaves.
+        #[arg(long, default_value_t = 5)]
+        bucket_levels: usize,
+    },
+    /// Bank: verify a presentation on the node that issued its request.
+    Verify {
+        /// The node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The bank's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The presentation file.
+        #[arg(long)]
+        presentation: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Generate the predicate circuit's Groth16 keys (the trusted setup) and
     /// write them with the verifying key's fingerprint.
     Setup {
@@ -78,6 +213,33 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum WalletCommand {
+    /// Create a wallet (seed, holder id, authentication key).
+    New {
+        /// The wallet file (refuses to overwrite).
+        #[arg(long, default_value = "wallet.json")]
+        wallet: PathBuf,
+    },
+    /// Show the holder id to give a regulator, and the credentials held.
+    Show {
+        /// The wallet file.
+        #[arg(long, default_value = "wallet.json")]
+        wallet: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a credential file from a regulator (checked against the holder id).
+    Import {
+        /// The wallet file.
+        #[arg(long, default_value = "wallet.json")]
+        wallet: PathBuf,
+        /// The credential file.
+        credential: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum BenchCommand {
     /// Circuit size, setup, proving, verification (single and batch),
     /// Bulletproofs, Poseidon and tree insertion; medians.
@@ -111,6 +273,23 @@ enum BenchCommand {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Dev { dir, listen } => cli::dev(&dir, &listen)?,
+        Command::Keys { out } => {
+            let key = cli::new_key(&out)?;
+            println!("{} (public key {})", out.display(), hex::encode(key.verifying_key().to_bytes()));
+        }
+        Command::Wallet { what: WalletCommand::New { wallet } } => cli::wallet_new(&wallet)?,
+        Command::Wallet { what: WalletCommand::Show { wallet, json } } => cli::wallet_show(&wallet, json)?,
+        Command::Wallet { what: WalletCommand::Import { wallet, credential } } => cli::wallet_import(&wallet, &credential)?,
+        Command::Issue { node, key, issuer, schema, holder, value, valid_days, out } => {
+            cli::issue(&node, &key, &issuer, &schema, &holder, value, valid_days, &out)?
+        }
+        Command::Revoke { node, key, commitment } => cli::revoke(&node, &key, &commitment)?,
+        Command::Request { node, key, verifier, scope, schema, op, value, hi, issuers, bulletproofs, out } => {
+            cli::request(&node, &key, &verifier, &scope, &schema, &op, value, hi, issuers, bulletproofs, &out)?
+        }
+        Command::Prove { node, wallet, keys, request, out, bucket_levels } => cli::prove(&node, &wallet, &keys, &request, &out, bucket_levels)?,
+        Command::Verify { node, key, presentation, json } => cli::verify(&node, &key, &presentation, json)?,
         Command::Setup { out, json } => {
             let mut rng = rand::rngs::OsRng;
             let (pk, _vk) = zkreg_prover::setup(&mut rng)?;

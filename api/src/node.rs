@@ -19,6 +19,7 @@ use zkreg_registry::store::Store;
 use zkreg_registry::{BlockHeader, Genesis, Ledger, LedgerConfig, Registry};
 use zkreg_verifier::{LedgerView, MemoryChallengeBook, PredicateVerifier, ProofRequest, RangeCredential};
 
+use crate::auth::SeenNonces;
 use crate::error::ApiError;
 
 /// How the node runs.
@@ -36,6 +37,12 @@ pub struct NodeConfig {
     pub day_tolerance: u32,
     /// How long a submitted transaction may wait for its block.
     pub commit_timeout: Duration,
+    /// How far a signed request's timestamp may be from the node's clock,
+    /// either way; also how long its nonce is remembered (see [`crate::auth`]).
+    pub signature_window: Duration,
+    /// Most (key, nonce) pairs remembered at once; past that, signed requests
+    /// get 503 until older pairs leave the window.
+    pub max_seen_nonces: usize,
 }
 
 impl NodeConfig {
@@ -48,6 +55,8 @@ impl NodeConfig {
             max_body_bytes: 256 * 1024,
             day_tolerance: 1,
             commit_timeout: Duration::from_secs(10),
+            signature_window: Duration::from_secs(300),
+            max_seen_nonces: 1_000_000,
         }
     }
 }
@@ -76,12 +85,25 @@ pub struct AppState {
     pub applied: (Mutex<u64>, Condvar),
     verifier: RwLock<Option<Arc<PredicateVerifier>>>,
     /// Proof requests issued by this node, by challenge.
-    pub requests: Mutex<HashMap<String, ProofRequest>>,
+    pub requests: Mutex<HashMap<String, IssuedRequest>>,
     /// Single-use challenges.
     pub challenges: MemoryChallengeBook,
+    /// The genesis' root authorities (not banks).
+    pub authorities: Vec<[u8; 32]>,
+    /// Nonces of recent signed requests.
+    pub seen_nonces: SeenNonces,
     /// Configuration.
     pub config: NodeConfig,
     stop: AtomicBool,
+}
+
+/// A proof request this node issued, and the bank that asked for it.
+#[derive(Clone, Debug)]
+pub struct IssuedRequest {
+    /// The request.
+    pub request: ProofRequest,
+    /// The key that signed the call creating it; only it may have answers verified.
+    pub requester: [u8; 32],
 }
 
 impl AppState {
@@ -206,6 +228,7 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
     let store = ledger.store().clone();
     let view = View { tip: ledger.tip().clone(), roots: ledger.root_window()?, registry: ledger.registry().clone() };
     let height = ledger.height();
+    let authorities = ledger.genesis().authority_keys().map_err(anyhow::Error::msg)?;
     let state = web::Data::new(AppState {
         chain_id: ledger.genesis().chain_id.clone(),
         ledger: Mutex::new(ledger),
@@ -215,6 +238,8 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
         verifier: RwLock::new(None),
         requests: Mutex::new(HashMap::new()),
         challenges: MemoryChallengeBook::default(),
+        authorities,
+        seen_nonces: SeenNonces::new(config.max_seen_nonces),
         config: config.clone(),
         stop: AtomicBool::new(false),
     });

@@ -1,8 +1,13 @@
 //! HTTP handlers: parse and validate the request, call the ledger or the
 //! verifier, shape the response. Versioned under `/v1`.
+//!
+//! Public reads and `POST /v1/transactions` (signed inside) need no HTTP
+//! signature; the bank endpoints (proof requests, verification) do, see
+//! [`crate::auth`].
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use rand::RngCore;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -11,8 +16,9 @@ use zkreg_registry::state::{CredentialKind, Receipt};
 use zkreg_registry::SignedTransaction;
 use zkreg_verifier::{verify_presentation, Clock, PredicateSpec, Presentation, ProofRequest};
 
+use crate::auth;
 use crate::error::ApiError;
-use crate::node::{now_secs, AppState, NodeLedgerView};
+use crate::node::{now_secs, AppState, IssuedRequest, NodeLedgerView};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -51,6 +57,32 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
         other => ApiError::bad("bad_json", other),
     };
     api.into()
+}
+
+/// Reads a body of at most the node's limit.
+async fn read_body(payload: web::Payload, state: &AppState) -> Result<web::Bytes> {
+    payload
+        .to_bytes_limited(state.config.max_body_bytes)
+        .await
+        .map_err(|_| ApiError::TooLarge)?
+        .map_err(|e| ApiError::bad("bad_body", e))
+}
+
+/// A bank's signed JSON call: reads the body, authenticates the bank over the
+/// exact bytes, then parses them. Returns the body and the bank's key.
+async fn bank_json<T: DeserializeOwned>(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<(T, [u8; 32])> {
+    let body = read_body(payload, state).await?;
+    let bank = auth::authenticate_bank(req, &body, state)?;
+    let is_json = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.subtype().as_str() == "json" || m.suffix().is_some_and(|s| s.as_str() == "json"));
+    if !is_json {
+        return Err(ApiError::bad("bad_content_type", "expected Content-Type: application/json"));
+    }
+    let value = serde_json::from_slice(&body).map_err(|e| ApiError::bad("bad_json", e))?;
+    Ok((value, bank))
 }
 
 async fn not_found() -> Result<HttpResponse> {
@@ -134,7 +166,10 @@ struct SubmitBody {
     tx: String,
 }
 
-/// Submits a signed transaction and answers once its block is on disk.
+/// Submits a signed transaction and answers once its block is on disk: 200
+/// with the receipt, or 422 with the receipt if the ledger refused the
+/// transaction (its `code` and `message` say why; the refused transaction is
+/// recorded in the block and changes nothing else).
 async fn submit(state: web::Data<AppState>, body: web::Json<SubmitBody>) -> Result<HttpResponse> {
     let bytes = hex::decode(body.tx.trim()).map_err(|_| ApiError::bad("bad_hex", "tx must be hex"))?;
     let tx = SignedTransaction::from_bytes(&bytes)?;
@@ -159,7 +194,11 @@ async fn submit(state: web::Data<AppState>, body: web::Json<SubmitBody>) -> Resu
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
-    Ok(HttpResponse::Ok().json(receipt_json(&receipt)))
+    let body = receipt_json(&receipt);
+    Ok(match receipt.error {
+        None => HttpResponse::Ok().json(body),
+        Some(_) => HttpResponse::UnprocessableEntity().json(body),
+    })
 }
 
 async fn issuers(state: web::Data<AppState>) -> HttpResponse {
@@ -271,9 +310,10 @@ struct NewRequest {
     ttl_seconds: Option<u64>,
 }
 
-/// Creates a proof request with a fresh challenge; the challenge is single use.
-async fn create_request(state: web::Data<AppState>, body: web::Json<NewRequest>) -> Result<HttpResponse> {
-    let body = body.into_inner();
+/// Creates a proof request with a fresh challenge for the signing bank; the
+/// challenge is single use.
+async fn create_request(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
+    let (body, bank): (NewRequest, _) = bank_json(&req, payload, &state).await?;
     let ttl = body.ttl_seconds.unwrap_or(600);
     if ttl == 0 || ttl > 86_400 {
         return Err(ApiError::bad("bad_ttl", "ttl_seconds must be 1 to 86400"));
@@ -290,7 +330,8 @@ async fn create_request(state: web::Data<AppState>, body: web::Json<NewRequest>)
     };
     request.validate().map_err(|e| ApiError::bad("bad_request", e))?;
     state.challenges.issue(&request.challenge);
-    state.requests.lock().unwrap_or_else(|e| e.into_inner()).insert(request.challenge.clone(), request.clone());
+    let issued = IssuedRequest { request: request.clone(), requester: bank };
+    state.requests.lock().unwrap_or_else(|e| e.into_inner()).insert(request.challenge.clone(), issued);
     Ok(HttpResponse::Created().json(request))
 }
 
@@ -300,14 +341,19 @@ struct VerifyBody {
     presentation: Presentation,
 }
 
-fn verify_one(state: &AppState, presentation: &Presentation) -> Result<serde_json::Value> {
-    let request = state
+/// Verifies `presentation` for `bank`, which must have asked for its
+/// challenge (checked before the challenge is spent).
+fn verify_one(state: &AppState, bank: &[u8; 32], presentation: &Presentation) -> Result<serde_json::Value> {
+    let IssuedRequest { request, requester } = state
         .requests
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(&presentation.challenge)
         .cloned()
         .ok_or_else(|| ApiError::NotVerified { code: "challenge_unknown", message: "challenge was not issued by this node".into() })?;
+    if requester != *bank {
+        return Err(ApiError::Forbidden("this challenge answers another bank's request".into()));
+    }
     let view = state.view();
     let verifier = state.verifier(&view)?;
     let ledger_view = NodeLedgerView { view: &view, store: &state.store };
@@ -317,10 +363,12 @@ fn verify_one(state: &AppState, presentation: &Presentation) -> Result<serde_jso
     Ok(json!({"verified": true, "pseudonym": verified.pseudonym, "predicates": verified.predicates, "linkable": verified.linkable}))
 }
 
-/// Verifies a presentation against the request this node issued for its challenge.
-async fn verify(state: web::Data<AppState>, body: web::Json<VerifyBody>) -> Result<HttpResponse> {
+/// Verifies a presentation against the request this node issued for its
+/// challenge, for the bank that asked for it.
+async fn verify(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
+    let (body, bank): (VerifyBody, _) = bank_json(&req, payload, &state).await?;
     let st = state.clone();
-    let out = web::block(move || verify_one(&st, &body.presentation)).await.map_err(|e| ApiError::Internal(e.to_string()))??;
+    let out = web::block(move || verify_one(&st, &bank, &body.presentation)).await.map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -330,8 +378,10 @@ struct VerifyBatchBody {
     presentations: Vec<Presentation>,
 }
 
-/// Verifies many presentations; one result per presentation, in order.
-async fn verify_batch(state: web::Data<AppState>, body: web::Json<VerifyBatchBody>) -> Result<HttpResponse> {
+/// Verifies many presentations for the signing bank; one result per
+/// presentation, in order (`forbidden` for another bank's challenge).
+async fn verify_batch(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
+    let (body, bank): (VerifyBatchBody, _) = bank_json(&req, payload, &state).await?;
     if body.presentations.len() > 256 {
         return Err(ApiError::bad("batch_too_large", "at most 256 presentations per batch"));
     }
@@ -339,7 +389,7 @@ async fn verify_batch(state: web::Data<AppState>, body: web::Json<VerifyBatchBod
     let results = web::block(move || {
         body.presentations
             .iter()
-            .map(|p| match verify_one(&st, p) {
+            .map(|p| match verify_one(&st, &bank, p) {
                 Ok(v) => v,
                 Err(e) => json!({"verified": false, "code": e.code(), "message": e.to_string()}),
             })

@@ -1,6 +1,7 @@
 //! The REST node end to end: a real server on port 0 with a fresh data
 //! directory, driven by a real HTTP client.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -13,6 +14,8 @@ use serde_json::{json, Value};
 use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
 use zkreg_circuits::field::{fr_from_hex, fr_to_bytes};
 use zkreg_circuits::fingerprint::fingerprint;
+use zkreg_api::auth::sign_request;
+use zkreg_api::node::now_secs;
 use zkreg_circuits::tree::MerklePath;
 use zkreg_prover::{build_presentation, CredentialOpening, HeldCredential, PathSource, Wallet};
 use zkreg_registry::{Genesis, Transaction, TxBody};
@@ -23,6 +26,8 @@ struct App {
     base: String,
     authority: SigningKey,
     regulator: SigningKey,
+    /// A bank: neither a regulator nor a root authority.
+    bank: SigningKey,
     nonces: std::collections::HashMap<[u8; 32], u64>,
     chain_id: String,
     _dir: tempfile::TempDir,
@@ -30,6 +35,11 @@ struct App {
 
 /// Starts a node on port 0 in its own thread and returns its URL.
 fn spawn_app() -> App {
+    spawn_app_with(|_| ())
+}
+
+/// [`spawn_app`] with the configuration adjusted by `adjust`.
+fn spawn_app_with(adjust: impl FnOnce(&mut zkreg_api::node::NodeConfig)) -> App {
     let authority = SigningKey::from_bytes(&[1; 32]);
     let regulator = SigningKey::from_bytes(&[2; 32]);
     let regulator_key = regulator.verifying_key().to_bytes();
@@ -45,6 +55,7 @@ fn spawn_app() -> App {
     let mut config = zkreg_api::node::NodeConfig::new(dir.path().join("data"), Some(genesis.clone()));
     config.block_interval = Duration::from_millis(10);
     config.max_body_bytes = 64 * 1024;
+    adjust(&mut config);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let (send, recv) = mpsc::channel();
     std::thread::spawn(move || {
@@ -55,11 +66,30 @@ fn spawn_app() -> App {
         })
     });
     let addr = recv.recv_timeout(Duration::from_secs(30)).unwrap();
-    App { base: format!("http://{addr}"), authority, regulator, nonces: Default::default(), chain_id: genesis.chain_id, _dir: dir }
+    let bank = SigningKey::from_bytes(&[7; 32]);
+    App { base: format!("http://{addr}"), authority, regulator, bank, nonces: Default::default(), chain_id: genesis.chain_id, _dir: dir }
 }
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+/// A request nonce never used before in this test process.
+fn fresh_nonce() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("{:032x}", NEXT.fetch_add(1, Ordering::SeqCst))
+}
+
+type Headers = Vec<(&'static str, String)>;
+
+/// Signature headers for `POST path` with `body`, signed by `key` at `timestamp`.
+fn signed_at(key: &SigningKey, path: &str, body: &str, timestamp: u64) -> Headers {
+    sign_request(key, "POST", path, body.as_bytes(), timestamp, &fresh_nonce())
+}
+
+/// Signature headers for `POST path` with `body`, signed by `key` now.
+fn signed(key: &SigningKey, path: &str, body: &str) -> Headers {
+    signed_at(key, path, body, now_secs())
 }
 
 impl App {
@@ -73,12 +103,30 @@ impl App {
     }
 
     fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
-        let mut r = agent()
-            .post(&format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .send(body)
-            .unwrap();
+        self.send(path, body, &[])
+    }
+
+    /// `POST path` with `body` (JSON) and extra `headers`, exactly as given.
+    fn send(&self, path: &str, body: &str, headers: &[(&str, String)]) -> (u16, Value) {
+        self.send_as("application/json", path, body, headers)
+    }
+
+    fn send_as(&self, content_type: &str, path: &str, body: &str, headers: &[(&str, String)]) -> (u16, Value) {
+        let mut req = agent().post(&format!("{}{path}", self.base)).header("content-type", content_type);
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        let mut r = req.send(body).unwrap();
         (r.status().as_u16(), r.body_mut().read_json().unwrap_or(Value::Null))
+    }
+
+    /// `POST path` signed by `key`.
+    fn post_as(&self, key: &SigningKey, path: &str, body: &Value) -> (u16, Value) {
+        self.post_raw_as(key, path, &body.to_string())
+    }
+
+    fn post_raw_as(&self, key: &SigningKey, path: &str, body: &str) -> (u16, Value) {
+        self.send(path, body, &signed(key, path, body))
     }
 
     fn submit(&mut self, key: &SigningKey, body: TxBody, approvers: &[&SigningKey]) -> (u16, Value) {
@@ -141,11 +189,13 @@ fn issue(app: &mut App, wallet: &Wallet, value: u64, seed: u64) -> CredentialOpe
     opening
 }
 
+fn request_body(threshold: u64) -> Value {
+    json!({"verifier": "bank-a", "scope": "bank-a/loans", "predicates": [at_least("credit-score", threshold, "central-bank")]})
+}
+
+/// A proof request made by the app's bank.
 fn new_request(app: &App, threshold: u64) -> zkreg_verifier::ProofRequest {
-    let (code, req) = app.post(
-        "/v1/requests",
-        &json!({"verifier": "bank-a", "scope": "bank-a/loans", "predicates": [at_least("credit-score", threshold, "central-bank")]}),
-    );
+    let (code, req) = app.post_as(&app.bank, "/v1/requests", &request_body(threshold));
     assert_eq!(code, 201, "{req}");
     serde_json::from_value(req).unwrap()
 }
@@ -168,12 +218,12 @@ fn a_bank_verifies_a_credit_threshold_over_http_once() {
     let request = new_request(&app, 700);
     let presentation = present(&app, &wallet, &opening, &request, 5);
     let body = json!({"presentation": presentation});
-    let (code, v) = app.post("/v1/presentations/verify", &body);
+    let (code, v) = app.post_as(&app.bank, "/v1/presentations/verify", &body);
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["verified"], json!(true));
     assert_eq!(v["pseudonym"].as_str().unwrap(), zkreg_circuits::field::fr_to_hex(&wallet.pseudonym(&request.scope_field())));
     // The same presentation again: the challenge is single use.
-    let (code, v) = app.post("/v1/presentations/verify", &body);
+    let (code, v) = app.post_as(&app.bank, "/v1/presentations/verify", &body);
     assert_eq!((code, v["code"].as_str()), (422, Some("challenge_replayed")), "{v}");
 
     // The public reads agree with what happened.
@@ -210,7 +260,7 @@ fn revoked_credentials_are_refused_once_the_window_passes() {
         let (code, _) = app.submit(&authority, TxBody::AuditEvent { kind: "tick".into(), subject_hash: [i; 32] }, &[]);
         assert_eq!(code, 200);
     }
-    let (code, v) = app.post("/v1/presentations/verify", &json!({"presentation": early}));
+    let (code, v) = app.post_as(&app.bank, "/v1/presentations/verify", &json!({"presentation": early}));
     assert_eq!((code, v["code"].as_str()), (422, Some("root_not_in_window")), "{v}");
     let (_, c) = app.get(&format!("/v1/credentials/{}", hex::encode(fr_to_bytes(&opening.commitment))));
     assert_eq!(c["status"].as_str(), Some("revoked"));
@@ -238,6 +288,9 @@ fn malformed_requests_get_a_4xx_with_a_code_and_change_nothing() {
         ("garbage transaction", "/v1/transactions", r#"{"tx": "00ff00"}"#.into(), 422, "malformed"),
         ("forged signature", "/v1/transactions", json!({"tx": hex::encode(forged.to_bytes())}).to_string(), 422, "bad_signature"),
         ("oversized body", "/v1/transactions", json!({"tx": huge}).to_string(), 413, "body_too_large"),
+        ("oversized signed body", "/v1/requests", json!({"verifier": huge}).to_string(), 413, "body_too_large"),
+        ("bad JSON, signed", "/v1/requests", "{not json".into(), 400, "bad_json"),
+        ("unknown field, signed", "/v1/requests", r#"{"verifier":"b","scope":"s","predicates":[],"x":1}"#.into(), 400, "bad_json"),
         ("huge number", "/v1/requests", r#"{"verifier":"b","scope":"s","predicates":[{"schema":"credit-score","op":">=","value":184467440737095516160}]}"#.into(), 400, "bad_json"),
         ("negative number", "/v1/requests", r#"{"verifier":"b","scope":"s","predicates":[{"schema":"credit-score","op":">=","value":-1}]}"#.into(), 400, "bad_json"),
         ("empty predicates", "/v1/requests", r#"{"verifier":"b","scope":"s","predicates":[]}"#.into(), 400, "bad_request"),
@@ -246,9 +299,13 @@ fn malformed_requests_get_a_4xx_with_a_code_and_change_nothing() {
         ("non-canonical root", "/v1/presentations/verify", json!({"presentation": {"version": 1, "challenge": "00".repeat(32), "proofs": [{"backend": "groth16", "predicate": 0, "issuer": "central-bank", "root": format!("0x{}", "ff".repeat(32)), "today": 1, "pseudonym": format!("0x{}", "00".repeat(32)), "proof": "00"}]}}).to_string(), 400, "bad_json"),
     ];
     for (name, path, body, status, code) in cases {
-        let (got, v) = app.post_raw(path, &body);
+        // Ledger writes are signed inside the transaction; bank calls over HTTP.
+        let (got, v) = if path == "/v1/transactions" { app.post_raw(path, &body) } else { app.post_raw_as(&app.bank, path, &body) };
         assert_eq!((got, v["code"].as_str().unwrap_or("")), (status, code), "{name}: {v}");
     }
+    let body = request_body(700).to_string();
+    let (code, v) = app.send_as("text/plain", "/v1/requests", &body, &signed(&app.bank, "/v1/requests", &body));
+    assert_eq!((code, v["code"].as_str()), (400, Some("bad_content_type")), "{v}");
     let (code, v) = app.get("/v1/paths/not-a-number");
     assert_eq!((code, v["code"].as_str()), (400, Some("bad_number")));
     let (code, v) = app.get("/v1/credentials/abcd");
@@ -282,7 +339,7 @@ fn a_proof_with_a_point_off_the_curve_is_a_clear_4xx() {
         .unwrap();
     bytes = off_curve;
     p.proof = hex::encode(bytes);
-    let (code, v) = app.post("/v1/presentations/verify", &json!({"presentation": presentation}));
+    let (code, v) = app.post_as(&app.bank, "/v1/presentations/verify", &json!({"presentation": presentation}));
     assert_eq!((code, v["code"].as_str()), (422, Some("malformed_proof")), "{v}");
 }
 
@@ -307,7 +364,7 @@ fn many_concurrent_verifications_give_correct_answers() {
     std::thread::scope(|s| {
         for (p, expect_ok) in &work {
             s.spawn(move || {
-                let (code, v) = app.post("/v1/presentations/verify", &json!({"presentation": p}));
+                let (code, v) = app.post_as(&app.bank, "/v1/presentations/verify", &json!({"presentation": p}));
                 if *expect_ok {
                     assert_eq!((code, v["verified"].clone()), (200, json!(true)), "{v}");
                 } else {
@@ -316,4 +373,203 @@ fn many_concurrent_verifications_give_correct_answers() {
             });
         }
     });
+}
+
+/// The bank endpoints, which need a signature.
+const BANK_PATHS: [&str; 3] = ["/v1/requests", "/v1/presentations/verify", "/v1/presentations/verify-batch"];
+
+#[test]
+fn unsigned_forged_stale_and_replayed_bank_calls_are_refused_and_change_nothing() {
+    let app = spawn_app();
+    let (_, before) = app.get("/v1/status");
+    let bank = &app.bank;
+    let other = SigningKey::from_bytes(&[8; 32]);
+    let body = request_body(700).to_string();
+    let now = now_secs();
+
+    for path in BANK_PATHS {
+        let (code, v) = app.send(path, &body, &[]);
+        assert_eq!((code, v["code"].as_str()), (401, Some("unsigned")), "{path}: {v}");
+    }
+
+    // Each case: what is sent, and the headers sent with it.
+    let mut by_other_key = signed(&other, "/v1/requests", &body);
+    by_other_key[0].1 = hex::encode(bank.verifying_key().to_bytes());
+    let mut weak_key = signed(bank, "/v1/requests", &body);
+    weak_key[0].1 = format!("01{}", "00".repeat(31)); // the identity: canonical, small order
+    let changed_body = request_body(600).to_string();
+    let cases: Vec<(&str, &str, &str, Headers, &str)> = vec![
+        ("signed by another key", "/v1/requests", &body, by_other_key, "bad_signature"),
+        ("body changed after signing", "/v1/requests", &changed_body, signed(bank, "/v1/requests", &body), "bad_signature"),
+        ("path changed after signing", "/v1/requests", &body, signed(bank, "/v1/presentations/verify", &body), "bad_signature"),
+        ("query added after signing", "/v1/requests?x=1", &body, signed(bank, "/v1/requests", &body), "bad_signature"),
+        ("stale timestamp", "/v1/requests", &body, signed_at(bank, "/v1/requests", &body, now - 1000), "stale_timestamp"),
+        ("timestamp in the future", "/v1/requests", &body, signed_at(bank, "/v1/requests", &body, now + 1000), "stale_timestamp"),
+        ("weak key", "/v1/requests", &body, weak_key, "weak_key"),
+    ];
+    for (name, path, sent, headers, code) in cases {
+        let (got, v) = app.send(path, sent, &headers);
+        assert_eq!((got, v["code"].as_str()), (401, Some(code)), "{name}: {v}");
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{name}: {v}");
+    }
+
+    // The same signed call twice: the second is a replay.
+    let headers = signed(bank, "/v1/requests", &body);
+    let (code, v) = app.send("/v1/requests", &body, &headers);
+    assert_eq!(code, 201, "{v}");
+    let (code, v) = app.send("/v1/requests", &body, &headers);
+    assert_eq!((code, v["code"].as_str()), (401, Some("replayed_nonce")), "{v}");
+    // A new, correctly signed call reusing the nonce is refused too.
+    let nonce = headers[2].1.clone();
+    let reuse = sign_request(bank, "POST", "/v1/requests", changed_body.as_bytes(), now_secs(), &nonce);
+    let (code, v) = app.send("/v1/requests", &changed_body, &reuse);
+    assert_eq!((code, v["code"].as_str()), (401, Some("replayed_nonce")), "{v}");
+    // Nonces are per key: another bank may use the same one.
+    let (code, v) = app.send("/v1/requests", &body, &sign_request(&other, "POST", "/v1/requests", body.as_bytes(), now_secs(), &nonce));
+    assert_eq!(code, 201, "{v}");
+    // A forgery does not spend the nonce it names.
+    let nonce = fresh_nonce();
+    let mut forged = sign_request(&other, "POST", "/v1/requests", body.as_bytes(), now_secs(), &nonce);
+    forged[0].1 = hex::encode(bank.verifying_key().to_bytes());
+    let (code, _) = app.send("/v1/requests", &body, &forged);
+    assert_eq!(code, 401);
+    let (code, v) = app.send("/v1/requests", &body, &sign_request(bank, "POST", "/v1/requests", body.as_bytes(), now_secs(), &nonce));
+    assert_eq!(code, 201, "{v}");
+
+    let (_, after) = app.get("/v1/status");
+    assert_eq!(before, after);
+}
+
+#[test]
+fn malformed_signature_headers_are_a_400() {
+    let app = spawn_app();
+    let (_, before) = app.get("/v1/status");
+    let body = request_body(700).to_string();
+    let good = signed(&app.bank, "/v1/requests", &body);
+    let with = |i: usize, value: &str| {
+        let mut h = good.clone();
+        h[i].1 = value.into();
+        h
+    };
+    let cases: Vec<(&str, Headers)> = vec![
+        ("key too short", with(0, "abcd")),
+        ("key not hex", with(0, &"zz".repeat(32))),
+        ("timestamp not a number", with(1, "soon")),
+        ("negative timestamp", with(1, "-5")),
+        ("timestamp with a fraction", with(1, "1750000000.5")),
+        ("nonce too short", with(2, &"a".repeat(15))),
+        ("nonce too long", with(2, &"a".repeat(65))),
+        ("nonce not hex", with(2, &"z".repeat(16))),
+        ("signature too short", with(3, "00")),
+        ("signature not hex", with(3, &"zz".repeat(64))),
+        ("signature missing", good[..3].to_vec()),
+        ("key missing", good[1..].to_vec()),
+        ("key repeated", [good.clone(), good[..1].to_vec()].concat()),
+    ];
+    for (name, headers) in cases {
+        let (code, v) = app.send("/v1/requests", &body, &headers);
+        assert_eq!((code, v["code"].as_str()), (400, Some("bad_auth_header")), "{name}: {v}");
+    }
+    // The good headers were not spent by the refusals.
+    let (code, v) = app.send("/v1/requests", &body, &good);
+    assert_eq!(code, 201, "{v}");
+    let (_, after) = app.get("/v1/status");
+    assert_eq!(before, after);
+}
+
+#[test]
+fn only_banks_ask_and_only_the_asking_bank_verifies() {
+    let mut app = spawn_app();
+    app.register_predicate_key();
+    let wallet = Wallet::generate(&mut rng(60));
+    let opening = issue(&mut app, &wallet, 720, 61);
+    let (_, before) = app.get("/v1/status");
+
+    // Regulators issue and root authorities govern; neither requests proofs.
+    for key in [&app.regulator, &app.authority] {
+        let (code, v) = app.post_as(key, "/v1/requests", &request_body(700));
+        assert_eq!((code, v["code"].as_str()), (403, Some("forbidden")), "{v}");
+    }
+
+    let request = new_request(&app, 700);
+    let presentation = present(&app, &wallet, &opening, &request, 62);
+    let one = json!({"presentation": presentation});
+    let batch = json!({"presentations": [presentation]});
+    let other_bank = SigningKey::from_bytes(&[8; 32]);
+    let (code, v) = app.post_as(&other_bank, "/v1/presentations/verify", &one);
+    assert_eq!((code, v["code"].as_str()), (403, Some("forbidden")), "{v}");
+    let (code, v) = app.post_as(&other_bank, "/v1/presentations/verify-batch", &batch);
+    assert_eq!(code, 200, "{v}");
+    assert_eq!((v["results"][0]["verified"].clone(), v["results"][0]["code"].as_str()), (json!(false), Some("forbidden")), "{v}");
+    let (code, v) = app.post_as(&app.regulator, "/v1/presentations/verify", &one);
+    assert_eq!((code, v["code"].as_str()), (403, Some("forbidden")), "{v}");
+    let (_, after) = app.get("/v1/status");
+    assert_eq!(before, after);
+
+    // Those refusals did not spend the challenge: the asking bank verifies, once.
+    let (code, v) = app.post_as(&app.bank, "/v1/presentations/verify-batch", &batch);
+    assert_eq!((code, v["results"][0]["verified"].clone()), (200, json!(true)), "{v}");
+    let (code, v) = app.post_as(&app.bank, "/v1/presentations/verify", &one);
+    assert_eq!((code, v["code"].as_str()), (422, Some("challenge_replayed")), "{v}");
+}
+
+/// The ledger's own state: refused transactions are recorded in blocks (the
+/// height moves) but change neither the tree nor the statistics.
+fn ledger_state(app: &App) -> (Value, Value, Value) {
+    let (_, status) = app.get("/v1/status");
+    let (_, stats) = app.get("/v1/stats");
+    (status["leaf_count"].clone(), status["root"].clone(), stats)
+}
+
+#[test]
+fn a_bank_cannot_issue_and_a_regulator_cannot_revoke_anothers_credential() {
+    let mut app = spawn_app();
+    let wallet = Wallet::generate(&mut rng(70));
+    let opening = issue(&mut app, &wallet, 720, 71);
+    let commitment = fr_to_bytes(&opening.commitment);
+    let second = SigningKey::from_bytes(&[3; 32]);
+    let register = TxBody::RegisterRegulator {
+        name: "state-regulator".into(),
+        key: second.verifying_key().to_bytes(),
+        schemas: vec!["credit-score".into()],
+    };
+    let authority = app.authority.clone();
+    let (code, r) = app.submit(&authority, register, &[]);
+    assert_eq!((code, r["ok"].clone()), (200, json!(true)), "{r}");
+
+    let bank = app.bank.clone();
+    let other_commitment = fr_to_bytes(&Fr::rand(&mut rng(72)));
+    let cases: Vec<(&str, &SigningKey, TxBody, &str)> = vec![
+        ("a bank issues", &bank, TxBody::IssueCredential { schema: "credit-score".into(), commitment: other_commitment }, "unauthorised"),
+        ("a bank revokes", &bank, TxBody::Revoke { commitment }, "unauthorised"),
+        ("a regulator revokes another's credential", &second, TxBody::Revoke { commitment }, "not_issuer"),
+    ];
+    for (name, key, body, expected) in cases {
+        let before = ledger_state(&app);
+        let (code, r) = app.submit(key, body, &[]);
+        assert_eq!((code, r["ok"].clone(), r["code"].as_str()), (422, json!(false), Some(expected)), "{name}: {r}");
+        assert!(r["message"].as_str().is_some_and(|m| !m.is_empty()), "{name}: {r}");
+        assert_eq!(before, ledger_state(&app), "{name}");
+    }
+    let (code, c) = app.get(&format!("/v1/credentials/{}", hex::encode(commitment)));
+    assert_eq!((code, c["status"].as_str()), (200, Some("active")));
+    let (code, _) = app.get(&format!("/v1/credentials/{}", hex::encode(other_commitment)));
+    assert_eq!(code, 404);
+
+    // The issuing regulator may revoke it.
+    let regulator = app.regulator.clone();
+    let (code, r) = app.submit(&regulator, TxBody::Revoke { commitment }, &[]);
+    assert_eq!((code, r["ok"].clone()), (200, json!(true)), "{r}");
+}
+
+#[test]
+fn a_full_replay_cache_answers_503_and_does_not_grow() {
+    let app = spawn_app_with(|config| config.max_seen_nonces = 2);
+    let body = request_body(700).to_string();
+    for _ in 0..2 {
+        let (code, v) = app.post_raw_as(&app.bank, "/v1/requests", &body);
+        assert_eq!(code, 201, "{v}");
+    }
+    let (code, v) = app.post_raw_as(&app.bank, "/v1/requests", &body);
+    assert_eq!((code, v["code"].as_str()), (503, Some("unavailable")), "{v}");
 }
