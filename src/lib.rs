@@ -152,3 +152,22 @@ pub fn request(predicates: Vec<PredicateSpec>, nonce: u8) -> ProofRequest {
         predicates,
     }
 }
+
+/// A point on BN254's G2 twist `y² = x³ + 3/(9+u)` that is not in the
+/// prime-order subgroup (the twist's cofactor is about 2^254, so the first
+/// point found is outside): what an attacker would put in a proof or key.
+pub fn g2_point_outside_subgroup() -> ark_bn254::G2Affine {
+    use ark_ec::short_weierstrass::SWCurveConfig;
+    use ark_ff::{Field, One};
+    let b2 = ark_bn254::g2::Config::COEFF_B;
+    let mut x = ark_bn254::Fq2::new(ark_bn254::Fq::from(1u64), ark_bn254::Fq::from(1u64));
+    loop {
+        if let Some(y) = (x.square() * x + b2).sqrt() {
+            let p = ark_bn254::G2Affine::new_unchecked(x, y);
+            if p.is_on_curve() && !p.is_in_correct_subgroup_assuming_on_curve() {
+                return p;
+            }
+        }
+        x += ark_bn254::Fq2::one();
+    }
+}

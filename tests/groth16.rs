@@ -1,6 +1,6 @@
 //! Groth16 predicate proofs: accept, reject, encodings, batches.
 
-use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G2Affine};
+use ark_bn254::{Bn254, Fq, Fr, G1Affine};
 use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, Field, One, PrimeField, UniformRand};
 use ark_groth16::{Groth16, Proof};
@@ -217,17 +217,7 @@ fn points_off_the_curve_or_outside_the_subgroup_are_clear_errors() {
     off_curve[..32].copy_from_slice(&xb);
     assert_eq!(decode_proof(&off_curve), Err(ProofError::InvalidPoint("A")));
     // G2: a point on the twist that is not in the r-torsion subgroup.
-    let b2 = ark_bn254::g2::Config::COEFF_B;
-    let mut x2 = Fq2::new(Fq::from(1u64), Fq::from(1u64));
-    let point = loop {
-        if let Some(y) = (x2.square() * x2 + b2).sqrt() {
-            let p = G2Affine::new_unchecked(x2, y);
-            if p.is_on_curve() && !p.is_in_correct_subgroup_assuming_on_curve() {
-                break p;
-            }
-        }
-        x2 += Fq2::one();
-    };
+    let point = zkreg_suite::g2_point_outside_subgroup();
     let mut bytes = Vec::new();
     point.serialize_compressed(&mut bytes).unwrap();
     let mut outside = good;
@@ -242,7 +232,6 @@ fn points_off_the_curve_or_outside_the_subgroup_are_clear_errors() {
     assert_eq!(verifier().verify(&decoded, &prove(&f, &f.statement, 21).unwrap().1), Err(ProofError::Rejected));
 }
 
-use ark_ec::short_weierstrass::SWCurveConfig;
 
 /// Proof bytes are re-randomisable: a replay or dedup key must be the
 /// challenge (and pseudonym), never the proof bytes.

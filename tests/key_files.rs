@@ -14,10 +14,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ark_bn254::{Bn254, Fq, Fq2, G1Affine, G2Affine};
-use ark_ec::short_weierstrass::SWCurveConfig;
+use ark_bn254::{Bn254, Fq, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
-use ark_ff::{BigInteger, Field, One, PrimeField};
+use ark_ff::{BigInteger, Field, PrimeField};
 use ark_groth16::{Proof, ProvingKey, VerifyingKey};
 use ark_serialize::CanonicalSerialize;
 use tempfile::TempDir;
@@ -72,22 +71,9 @@ fn file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
-/// A compressed G2 point on the twist `y² = x³ + 3/(9+u)` that is not in the
-/// prime-order subgroup (the twist's cofactor is about 2^254, so the first
-/// point found is outside).
+/// A compressed G2 point outside the prime-order subgroup.
 fn g2_outside_subgroup() -> [u8; G2_BYTES] {
-    let b2 = ark_bn254::g2::Config::COEFF_B;
-    let mut x = Fq2::new(Fq::from(1u64), Fq::from(1u64));
-    let point = loop {
-        if let Some(y) = (x.square() * x + b2).sqrt() {
-            let p = G2Affine::new_unchecked(x, y);
-            if p.is_on_curve() && !p.is_in_correct_subgroup_assuming_on_curve() {
-                break p;
-            }
-        }
-        x += Fq2::one();
-    };
-    compressed(&point).try_into().unwrap()
+    compressed(&zkreg_suite::g2_point_outside_subgroup()).try_into().unwrap()
 }
 
 /// Whether the 32 bytes of a compressed G1 point name an `x` below `p` with

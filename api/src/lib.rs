@@ -5,5 +5,6 @@
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod metrics;
 pub mod node;
 pub mod routes;

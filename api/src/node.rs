@@ -21,6 +21,7 @@ use zkreg_verifier::{LedgerView, MemoryChallengeBook, PredicateVerifier, ProofRe
 
 use crate::auth::SeenNonces;
 use crate::error::ApiError;
+use crate::metrics::NodeMetrics;
 
 /// How the node runs.
 #[derive(Clone, Debug)]
@@ -94,6 +95,8 @@ pub struct AppState {
     pub seen_nonces: SeenNonces,
     /// Configuration.
     pub config: NodeConfig,
+    /// This node's Prometheus metrics.
+    pub metrics: NodeMetrics,
     stop: AtomicBool,
 }
 
@@ -109,6 +112,7 @@ pub struct IssuedRequest {
 impl AppState {
     fn refresh(&self, ledger: &Ledger) -> Result<(), ApiError> {
         let view = View { tip: ledger.tip().clone(), roots: ledger.root_window()?, registry: ledger.registry().clone() };
+        self.metrics.set_tip(&view.tip);
         *self.view.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(view);
         let (height, cv) = &self.applied;
         *height.lock().unwrap_or_else(|e| e.into_inner()) = ledger.height();
@@ -216,8 +220,16 @@ impl RunningNode {
 
 fn produce(state: &AppState) -> Result<(), ApiError> {
     let mut ledger = state.ledger.lock().unwrap_or_else(|e| e.into_inner());
-    if ledger.produce_block(now_secs())?.is_some() {
+    let applied = ledger.produce_block(now_secs())?;
+    state.metrics.set_pending(ledger.pending());
+    if let Some(block) = applied {
         state.refresh(&ledger)?;
+        // The receipts say which transactions applied; the block's
+        // transactions say what they were.
+        match ledger.block_txs(block.header.height) {
+            Ok(txs) => state.metrics.record_block(&txs.unwrap_or_default(), &block.receipts),
+            Err(e) => tracing::warn!(error = %e, height = block.header.height, "block not counted in the metrics"),
+        }
     }
     Ok(())
 }
@@ -229,6 +241,9 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
     let view = View { tip: ledger.tip().clone(), roots: ledger.root_window()?, registry: ledger.registry().clone() };
     let height = ledger.height();
     let authorities = ledger.genesis().authority_keys().map_err(anyhow::Error::msg)?;
+    let metrics = NodeMetrics::new()?;
+    metrics.set_tip(&view.tip);
+    metrics.set_pending(ledger.pending());
     let state = web::Data::new(AppState {
         chain_id: ledger.genesis().chain_id.clone(),
         ledger: Mutex::new(ledger),
@@ -241,6 +256,7 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
         authorities,
         seen_nonces: SeenNonces::new(config.max_seen_nonces),
         config: config.clone(),
+        metrics,
         stop: AtomicBool::new(false),
     });
     let producer = {
@@ -261,6 +277,7 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
     let max_body = config.max_body_bytes;
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(crate::metrics::track_requests))
             .app_data(data.clone())
             .app_data(web::JsonConfig::default().limit(max_body).error_handler(crate::routes::json_error))
             .app_data(web::PayloadConfig::new(max_body))

@@ -26,6 +26,7 @@ type Result<T> = std::result::Result<T, ApiError>;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics))
         .service(
             web::scope("/v1")
                 .route("/status", web::get().to(status))
@@ -96,6 +97,12 @@ async fn healthz() -> HttpResponse {
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let view = state.view();
     HttpResponse::Ok().json(json!({"status": "ready", "height": view.tip.height}))
+}
+
+/// Prometheus metrics, text exposition format.
+async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
+    let text = state.metrics.render().map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().content_type(crate::metrics::CONTENT_TYPE).body(text))
 }
 
 fn hash32(s: &str, what: &'static str) -> Result<[u8; 32]> {
@@ -177,7 +184,9 @@ async fn submit(state: web::Data<AppState>, body: web::Json<SubmitBody>) -> Resu
     let receipt = web::block(move || -> Result<Receipt> {
         let (id, height) = {
             let mut ledger = st.ledger.lock().unwrap_or_else(|e| e.into_inner());
-            (ledger.submit(tx)?, ledger.height())
+            let id = ledger.submit(tx)?;
+            st.metrics.set_pending(ledger.pending());
+            (id, ledger.height())
         };
         let deadline = std::time::Instant::now() + st.config.commit_timeout;
         let mut seen = height;
@@ -363,12 +372,22 @@ fn verify_one(state: &AppState, bank: &[u8; 32], presentation: &Presentation) ->
     Ok(json!({"verified": true, "pseudonym": verified.pseudonym, "predicates": verified.predicates, "linkable": verified.linkable}))
 }
 
+/// [`verify_one`], counted in the metrics by outcome.
+fn verify_counted(state: &AppState, bank: &[u8; 32], presentation: &Presentation) -> Result<serde_json::Value> {
+    let out = verify_one(state, bank, presentation);
+    state.metrics.record_verification(match &out {
+        Ok(_) => crate::metrics::VERIFIED,
+        Err(e) => e.code(),
+    });
+    out
+}
+
 /// Verifies a presentation against the request this node issued for its
 /// challenge, for the bank that asked for it.
 async fn verify(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     let (body, bank): (VerifyBody, _) = bank_json(&req, payload, &state).await?;
     let st = state.clone();
-    let out = web::block(move || verify_one(&st, &bank, &body.presentation)).await.map_err(|e| ApiError::Internal(e.to_string()))??;
+    let out = web::block(move || verify_counted(&st, &bank, &body.presentation)).await.map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -389,7 +408,7 @@ async fn verify_batch(req: HttpRequest, state: web::Data<AppState>, payload: web
     let results = web::block(move || {
         body.presentations
             .iter()
-            .map(|p| match verify_one(&st, &bank, p) {
+            .map(|p| match verify_counted(&st, &bank, p) {
                 Ok(v) => v,
                 Err(e) => json!({"verified": false, "code": e.code(), "message": e.to_string()}),
             })
