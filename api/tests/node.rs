@@ -12,18 +12,19 @@ use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
 use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
-use zkreg_circuits::field::{fr_from_hex, fr_to_bytes};
+use zkreg_circuits::field::fr_to_bytes;
 use zkreg_circuits::fingerprint::fingerprint;
 use zkreg_api::auth::sign_request;
 use zkreg_api::node::now_secs;
-use zkreg_circuits::tree::MerklePath;
-use zkreg_prover::{build_presentation, CredentialOpening, HeldCredential, PathSource, Wallet};
+use zkreg_api::client::{BucketPaths, Client};
+use zkreg_prover::{build_presentation, CredentialOpening, HeldCredential, Wallet};
 use zkreg_registry::{Genesis, Transaction, TxBody};
 use zkreg_suite::{at_least, keys, prover, rng};
 use zkreg_verifier::Presentation;
 
 struct App {
     base: String,
+    client: Client,
     authority: SigningKey,
     regulator: SigningKey,
     /// A bank: neither a regulator nor a root authority.
@@ -67,7 +68,7 @@ fn spawn_app_with(adjust: impl FnOnce(&mut zkreg_api::node::NodeConfig)) -> App 
     });
     let addr = recv.recv_timeout(Duration::from_secs(30)).unwrap();
     let bank = SigningKey::from_bytes(&[7; 32]);
-    App { base: format!("http://{addr}"), authority, regulator, bank, nonces: Default::default(), chain_id: genesis.chain_id, _dir: dir }
+    App { base: format!("http://{addr}"), client: Client::new(&format!("http://{addr}")), authority, regulator, bank, nonces: Default::default(), chain_id: genesis.chain_id, _dir: dir }
 }
 
 fn agent() -> ureq::Agent {
@@ -151,27 +152,9 @@ impl App {
     }
 }
 
-/// The wallet's path source: the node's bucket endpoint (the node learns only the bucket).
-struct Remote<'a>(&'a App);
-
-impl PathSource for Remote<'_> {
-    fn path(&self, leaf_index: u64) -> Result<(MerklePath, Fr), String> {
-        let (code, b) = self.0.get(&format!("/v1/buckets/{leaf_index}?levels=2"));
-        if code != 200 {
-            return Err(format!("{code}: {b}"));
-        }
-        let hexes = |v: &Value| -> Vec<Fr> { v.as_array().unwrap().iter().map(|x| fr_from_hex(x.as_str().unwrap()).unwrap()).collect() };
-        let nodes: Vec<Vec<Fr>> = b["nodes"].as_array().unwrap().iter().map(hexes).collect();
-        let upper: Vec<[Fr; 3]> = b["upper_siblings"].as_array().unwrap().iter().map(|t| hexes(t).try_into().unwrap()).collect();
-        let bucket = zkreg_registry::Bucket {
-            first_leaf: b["first_leaf"].as_u64().unwrap(),
-            levels: b["levels"].as_u64().unwrap() as usize,
-            nodes,
-            upper_siblings: upper,
-            root: fr_from_hex(b["root"].as_str().unwrap()).unwrap(),
-        };
-        Ok((bucket.path(leaf_index).ok_or("leaf outside the bucket")?, bucket.root))
-    }
+/// The wallet's path source: whole buckets of 16 leaves (the node learns only the bucket).
+fn paths(app: &App) -> BucketPaths<'_> {
+    BucketPaths { client: &app.client, levels: 2 }
 }
 
 fn today() -> u32 {
@@ -201,7 +184,7 @@ fn new_request(app: &App, threshold: u64) -> zkreg_verifier::ProofRequest {
 }
 
 fn present(app: &App, wallet: &Wallet, opening: &CredentialOpening, request: &zkreg_verifier::ProofRequest, seed: u64) -> Presentation {
-    build_presentation(prover(), wallet, request, &[HeldCredential::Groth16(opening.clone())], &Remote(app), today(), &mut rng(seed)).unwrap()
+    build_presentation(prover(), wallet, request, &[HeldCredential::Groth16(opening.clone())], &paths(app), today(), &mut rng(seed)).unwrap()
 }
 
 #[test]
@@ -252,7 +235,7 @@ fn revoked_credentials_are_refused_once_the_window_passes() {
     assert_eq!((code, r["ok"].clone()), (200, json!(true)), "{r}");
     // A new proof is impossible: the leaf is 0 under the current root.
     let again = new_request(&app, 700);
-    let err = build_presentation(prover(), &wallet, &again, &[HeldCredential::Groth16(opening.clone())], &Remote(&app), today(), &mut rng(13));
+    let err = build_presentation(prover(), &wallet, &again, &[HeldCredential::Groth16(opening.clone())], &paths(&app), today(), &mut rng(13));
     assert!(err.is_err());
     // The window is 4 blocks: push 4 more blocks, then the old root is gone.
     for i in 0..4 {
