@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod bench_api;
 mod bench_ledger;
 mod cli;
 mod ledger_node;
@@ -261,6 +262,16 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         credentials: u64,
     },
+    /// Presentations verified per second over HTTP (32 clients), through the
+    /// batch endpoint, and in-process in the same run.
+    Api {
+        /// Print the table, then one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+        /// Presentations per HTTP set (two sets are proved before measuring).
+        #[arg(long, default_value_t = 192)]
+        presentations: usize,
+    },
     /// Load a proving key, prove once and print peak memory (used by `bench crypto`).
     #[command(hide = true)]
     ProveOnce {
@@ -313,6 +324,13 @@ fn main() -> anyhow::Result<()> {
         Command::Bench { what: BenchCommand::Ledger { json, credentials } } => {
             let report = bench_ledger::ledger(credentials, |step| eprintln!("bench ledger: {step}…"))?;
             print!("{}", bench_ledger::table(&report));
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            }
+        }
+        Command::Bench { what: BenchCommand::Api { json, presentations } } => {
+            let report = bench_api::api(presentations, |step| eprintln!("bench api: {step}…"))?;
+            print!("{}", bench_api::table(&report));
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             }
