@@ -11,7 +11,7 @@
 //! request signatures and the node's request lookup.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Barrier};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -24,7 +24,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use zkreg_api::client::{sign_now, BucketPaths, Client};
-use zkreg_api::node::{now_secs, AppState, NodeConfig, NodeLedgerView};
+use zkreg_api::node::{now_secs, AppState, NodeConfig, NodeLedgerView, NodeThread};
 use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
 use zkreg_circuits::field::fr_to_bytes;
 use zkreg_prover::{build_presentation, CredentialOpening, HeldCredential, PredicateProver, Wallet};
@@ -124,45 +124,6 @@ fn today() -> u32 {
     (now_secs() / 86_400) as u32
 }
 
-/// A node in its own actix system thread; [`BenchNode::stop`] shuts it down.
-struct BenchNode {
-    url: String,
-    state: actix_web::web::Data<AppState>,
-    stop: mpsc::Sender<()>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl BenchNode {
-    fn spawn(config: NodeConfig) -> anyhow::Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let (send, recv) = mpsc::channel();
-        let (stop, stopped) = mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let (node, server) = match zkreg_api::node::start(config, listener) {
-                    Ok(started) => started,
-                    Err(e) => {
-                        let _ = send.send(Err(e));
-                        return;
-                    }
-                };
-                let _ = send.send(Ok((node.addr, node.state.clone())));
-                let server = actix_web::rt::spawn(server);
-                let _ = actix_web::rt::task::spawn_blocking(move || stopped.recv()).await;
-                node.stop().await;
-                let _ = server.await;
-            })
-        });
-        let (addr, state) = recv.recv_timeout(Duration::from_secs(60)).context("the node did not start")??;
-        Ok(BenchNode { url: format!("http://{addr}"), state, stop, thread })
-    }
-
-    fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.thread.join();
-    }
-}
-
 /// Runs the benchmark with `n` presentations per HTTP set (rounded up to a
 /// whole number of batches).
 pub fn api(n: usize, progress: impl Fn(&str)) -> anyhow::Result<ApiReport> {
@@ -175,15 +136,15 @@ pub fn api(n: usize, progress: impl Fn(&str)) -> anyhow::Result<ApiReport> {
     let mut config = NodeConfig::new(dir.path().join("data"), Some(genesis.clone()));
     config.block_interval = Duration::from_millis(10);
     config.max_body_bytes = 4 * 1024 * 1024;
-    let node = BenchNode::spawn(config)?;
+    let node = NodeThread::spawn(config, std::net::TcpListener::bind("127.0.0.1:0")?)?;
     let result = run(&node, &genesis.chain_id, &authority, &regulator, &bank, n, &progress);
     progress("stopping the node");
-    node.stop();
+    drop(node);
     result
 }
 
 fn run(
-    node: &BenchNode,
+    node: &NodeThread,
     chain_id: &str,
     authority: &SigningKey,
     regulator: &SigningKey,

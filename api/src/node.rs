@@ -290,3 +290,54 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
     let handle = server.handle();
     Ok((RunningNode { addr, state, server: handle, producer: Some(producer) }, server))
 }
+
+/// A node running on a thread of its own (with its own actix system): for
+/// tests, benchmarks and embedding. Dropping it stops the node.
+pub struct NodeThread {
+    /// `http://addr`.
+    pub url: String,
+    /// Shared state.
+    pub state: web::Data<AppState>,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl NodeThread {
+    /// Starts a node on `listener` and returns once it serves.
+    pub fn spawn(config: NodeConfig, listener: TcpListener) -> anyhow::Result<Self> {
+        use std::sync::mpsc;
+        let (send, recv) = mpsc::channel();
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let (node, server) = match start(config, listener) {
+                    Ok(started) => started,
+                    Err(e) => {
+                        let _ = send.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = send.send(Ok((node.addr, node.state.clone())));
+                let server = actix_web::rt::spawn(server);
+                let _ = actix_web::rt::task::spawn_blocking(move || stopped.recv()).await;
+                node.stop().await;
+                let _ = server.await;
+            })
+        });
+        let (addr, state) = recv
+            .recv_timeout(Duration::from_secs(60))
+            .map_err(|_| anyhow::anyhow!("the node did not start"))??;
+        Ok(NodeThread { url: format!("http://{addr}"), state, stop: Some(stop), thread: Some(thread) })
+    }
+}
+
+impl Drop for NodeThread {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

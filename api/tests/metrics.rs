@@ -2,7 +2,6 @@
 //! directory; requests, a verification and an issuance must show up in the
 //! Prometheus text it serves.
 
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use ark_bn254::Fr;
@@ -21,6 +20,8 @@ struct App {
     /// A bank: neither a regulator nor a root authority.
     bank: SigningKey,
     chain_id: String,
+    /// Dropped before the data directory it uses.
+    _node: zkreg_api::node::NodeThread,
     _dir: tempfile::TempDir,
 }
 
@@ -39,21 +40,13 @@ fn spawn_app() -> App {
     let dir = tempfile::tempdir().unwrap();
     let mut config = NodeConfig::new(dir.path().join("data"), Some(genesis.clone()));
     config.block_interval = Duration::from_millis(10);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let (send, recv) = mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let (node, server) = zkreg_api::node::start(config, listener).unwrap();
-            send.send(node.addr).unwrap();
-            server.await.unwrap();
-        })
-    });
-    let addr = recv.recv_timeout(Duration::from_secs(30)).unwrap();
+    let node = zkreg_api::node::NodeThread::spawn(config, std::net::TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
     App {
-        base: format!("http://{addr}"),
+        base: node.url.clone(),
         regulator,
         bank: SigningKey::from_bytes(&[7; 32]),
         chain_id: genesis.chain_id,
+        _node: node,
         _dir: dir,
     }
 }

@@ -2,7 +2,6 @@
 //! directory, driven by a real HTTP client.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use ark_bn254::Fr;
@@ -31,6 +30,8 @@ struct App {
     bank: SigningKey,
     nonces: std::collections::HashMap<[u8; 32], u64>,
     chain_id: String,
+    /// Dropped before the data directory it uses.
+    _node: zkreg_api::node::NodeThread,
     _dir: tempfile::TempDir,
 }
 
@@ -57,18 +58,9 @@ fn spawn_app_with(adjust: impl FnOnce(&mut zkreg_api::node::NodeConfig)) -> App 
     config.block_interval = Duration::from_millis(10);
     config.max_body_bytes = 64 * 1024;
     adjust(&mut config);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let (send, recv) = mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let (node, server) = zkreg_api::node::start(config, listener).unwrap();
-            send.send(node.addr).unwrap();
-            server.await.unwrap();
-        })
-    });
-    let addr = recv.recv_timeout(Duration::from_secs(30)).unwrap();
+    let node = zkreg_api::node::NodeThread::spawn(config, std::net::TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
     let bank = SigningKey::from_bytes(&[7; 32]);
-    App { base: format!("http://{addr}"), client: Client::new(&format!("http://{addr}")), authority, regulator, bank, nonces: Default::default(), chain_id: genesis.chain_id, _dir: dir }
+    App { base: node.url.clone(), client: Client::new(&node.url), authority, regulator, bank, nonces: Default::default(), chain_id: genesis.chain_id, _node: node, _dir: dir }
 }
 
 fn agent() -> ureq::Agent {
