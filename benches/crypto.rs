@@ -10,8 +10,10 @@ use zkreg_circuits::field::{label, LabelDomain};
 use zkreg_circuits::poseidon::hash4;
 use zkreg_circuits::range_statement::{PedersenOpening, RangeStatement};
 use zkreg_circuits::tree::CommitmentTree;
-use zkreg_prover::{CredentialOpening, ProofStatement, Wallet};
-use zkreg_suite::{prover, rng, verifier, TODAY};
+use zkreg_prover::{build_presentation, CredentialOpening, HeldCredential, ProofStatement, Wallet};
+use zkreg_suite::{at_least, prover, request, rng, verifier, TestLedger, NOW, TODAY};
+use zkreg_verifier::groth16::{decode_proof_hex, encode_proof_hex};
+use zkreg_verifier::{verify_presentation, Clock, MemoryChallengeBook};
 
 fn poseidon_and_tree(c: &mut Criterion) {
     let children = [1u64, 2, 3, 4].map(Fr::from);
@@ -54,7 +56,38 @@ fn groth16(c: &mut Criterion) {
     let batch: Vec<_> = (0..64u64).map(|i| prove(Fr::from(i), &mut r)).collect();
     let (proof, public) = &batch[0];
     group.bench_function("verify", |b| b.iter(|| verifier().verify(proof, public).unwrap()));
+    group.bench_function("verify_batch/1", |b| b.iter(|| verifier().verify_batch(&batch[..1], &mut r).unwrap()));
     group.bench_function("verify_batch/64", |b| b.iter(|| verifier().verify_batch(&batch, &mut r).unwrap()));
+    let encoded = encode_proof_hex(proof);
+    group.bench_function("decode_proof", |b| b.iter(|| decode_proof_hex(&encoded).unwrap()));
+    group.finish();
+}
+
+/// A whole presentation (one Groth16 proof) checked as a bank would: request,
+/// ledger view, challenge book, proof.
+fn presentation(c: &mut Criterion) {
+    let mut r = rng(4);
+    let wallet = Wallet::generate(&mut r);
+    let mut ledger = TestLedger::new(8);
+    ledger.authorise("central-bank", "credit-score");
+    let mut opening = CredentialOpening::issue("credit-score", "central-bank", wallet.holder_id(), 720, TODAY + 30, &mut r);
+    ledger.issue(&mut opening);
+    let req = request(vec![at_least("credit-score", 700, "central-bank")], 1);
+    let held = [HeldCredential::Groth16(opening)];
+    let presentation = build_presentation(prover(), &wallet, &req, &held, &ledger, TODAY, &mut r).unwrap();
+    let clock = Clock { now: NOW, day_tolerance: 1 };
+    let mut group = c.benchmark_group("presentation");
+    group.bench_function("verify/groth16", |b| {
+        b.iter_batched(
+            || {
+                let book = MemoryChallengeBook::default();
+                book.issue(&req.challenge);
+                book
+            },
+            |book| verify_presentation(verifier(), &req, &presentation, &ledger, &book, clock, &mut r).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
     group.finish();
 }
 
@@ -83,5 +116,5 @@ fn bulletproofs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, poseidon_and_tree, groth16, bulletproofs);
+criterion_group!(benches, poseidon_and_tree, groth16, presentation, bulletproofs);
 criterion_main!(benches);

@@ -14,7 +14,7 @@ use serde_json::json;
 use zkreg_circuits::field::fr_to_hex;
 use zkreg_registry::state::{CredentialKind, Receipt};
 use zkreg_registry::SignedTransaction;
-use zkreg_verifier::{verify_presentation, Clock, PredicateSpec, Presentation, ProofRequest};
+use zkreg_verifier::{verify_presentations, Clock, PredicateSpec, Presentation, ProofRequest};
 
 use crate::auth;
 use crate::error::ApiError;
@@ -350,9 +350,9 @@ struct VerifyBody {
     presentation: Presentation,
 }
 
-/// Verifies `presentation` for `bank`, which must have asked for its
-/// challenge (checked before the challenge is spent).
-fn verify_one(state: &AppState, bank: &[u8; 32], presentation: &Presentation) -> Result<serde_json::Value> {
+/// The request this node issued for `presentation`'s challenge, if `bank`
+/// asked for it.
+fn issued_request(state: &AppState, bank: &[u8; 32], presentation: &Presentation) -> Result<ProofRequest> {
     let IssuedRequest { request, requester } = state
         .requests
         .lock()
@@ -363,23 +363,44 @@ fn verify_one(state: &AppState, bank: &[u8; 32], presentation: &Presentation) ->
     if requester != *bank {
         return Err(ApiError::Forbidden("this challenge answers another bank's request".into()));
     }
+    Ok(request)
+}
+
+/// Verifies `presentations` for `bank`, which must have asked for each one's
+/// challenge (checked before anything is spent): the Groth16 proofs of all
+/// of them go into one batch equation. One result per presentation, in
+/// order, each counted in the metrics by outcome.
+fn verify_many(state: &AppState, bank: &[u8; 32], presentations: &[Presentation]) -> Result<Vec<Result<serde_json::Value>>> {
+    let mut results: Vec<Result<serde_json::Value>> = Vec::with_capacity(presentations.len());
+    let mut asked = Vec::new();
+    for (at, p) in presentations.iter().enumerate() {
+        match issued_request(state, bank, p) {
+            Ok(request) => {
+                asked.push((at, request));
+                // Filled in once the batch is verified.
+                results.push(Ok(serde_json::Value::Null));
+            }
+            Err(e) => results.push(Err(e)),
+        }
+    }
     let view = state.view();
     let verifier = state.verifier(&view)?;
     let ledger_view = NodeLedgerView { view: &view, store: &state.store };
     let clock = Clock { now: now_secs(), day_tolerance: state.config.day_tolerance };
-    let verified =
-        verify_presentation(&verifier, &request, presentation, &ledger_view, &state.challenges, clock, &mut rand::rngs::OsRng)?;
-    Ok(json!({"verified": true, "pseudonym": verified.pseudonym, "predicates": verified.predicates, "linkable": verified.linkable}))
-}
-
-/// [`verify_one`], counted in the metrics by outcome.
-fn verify_counted(state: &AppState, bank: &[u8; 32], presentation: &Presentation) -> Result<serde_json::Value> {
-    let out = verify_one(state, bank, presentation);
-    state.metrics.record_verification(match &out {
-        Ok(_) => crate::metrics::VERIFIED,
-        Err(e) => e.code(),
-    });
-    out
+    let items: Vec<_> = asked.iter().map(|(at, request)| (request, &presentations[*at])).collect();
+    let verified = verify_presentations(&verifier, &items, &ledger_view, &state.challenges, clock, &mut rand::rngs::OsRng);
+    for ((at, _), outcome) in asked.iter().zip(verified) {
+        results[*at] = outcome
+            .map(|v| json!({"verified": true, "pseudonym": v.pseudonym, "predicates": v.predicates, "linkable": v.linkable}))
+            .map_err(ApiError::from);
+    }
+    for outcome in &results {
+        state.metrics.record_verification(match outcome {
+            Ok(_) => crate::metrics::VERIFIED,
+            Err(e) => e.code(),
+        });
+    }
+    Ok(results)
 }
 
 /// Verifies a presentation against the request this node issued for its
@@ -387,8 +408,10 @@ fn verify_counted(state: &AppState, bank: &[u8; 32], presentation: &Presentation
 async fn verify(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     let (body, bank): (VerifyBody, _) = bank_json(&req, payload, &state).await?;
     let st = state.clone();
-    let out = web::block(move || verify_counted(&st, &bank, &body.presentation)).await.map_err(|e| ApiError::Internal(e.to_string()))??;
-    Ok(HttpResponse::Ok().json(out))
+    let mut out = web::block(move || verify_many(&st, &bank, std::slice::from_ref(&body.presentation)))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(HttpResponse::Ok().json(out.pop().unwrap_or_else(|| unreachable!("one result per presentation"))?))
 }
 
 #[derive(Deserialize)]
@@ -405,16 +428,12 @@ async fn verify_batch(req: HttpRequest, state: web::Data<AppState>, payload: web
         return Err(ApiError::bad("batch_too_large", "at most 256 presentations per batch"));
     }
     let st = state.clone();
-    let results = web::block(move || {
-        body.presentations
-            .iter()
-            .map(|p| match verify_counted(&st, &bank, p) {
-                Ok(v) => v,
-                Err(e) => json!({"verified": false, "code": e.code(), "message": e.to_string()}),
-            })
-            .collect::<Vec<_>>()
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let results = web::block(move || verify_many(&st, &bank, &body.presentations))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let results: Vec<_> = results
+        .into_iter()
+        .map(|outcome| outcome.unwrap_or_else(|e| json!({"verified": false, "code": e.code(), "message": e.to_string()})))
+        .collect();
     Ok(HttpResponse::Ok().json(json!({"results": results})))
 }

@@ -12,7 +12,7 @@ pub mod snarkjs;
 
 pub use groth16::{BatchError, PredicateVerifier, ProofError};
 pub use presentation::{
-    verify_presentation, ChallengeBook, ChallengeError, Clock, LedgerView, MemoryChallengeBook, RangeCredential,
+    verify_presentation, verify_presentations, ChallengeBook, ChallengeError, Clock, LedgerView, MemoryChallengeBook, RangeCredential,
     Verified, VerifyError,
 };
 pub use zkreg_circuits::presentation::Presentation;

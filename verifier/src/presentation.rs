@@ -21,12 +21,14 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use ark_bn254::Fr;
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::Proof;
 use curve25519_dalek::ristretto::CompressedRistretto;
 use rand::{CryptoRng, RngCore};
 use serde::Serialize;
 
 use zkreg_circuits::field::fr_to_hex;
+use zkreg_circuits::predicate::PublicInputs;
 use zkreg_circuits::presentation::{CredentialProof, Presentation, PRESENTATION_VERSION};
 use zkreg_circuits::range_statement::RangeStatement;
 use zkreg_circuits::request::{Backend, ProofRequest, RequestError};
@@ -271,6 +273,74 @@ pub fn verify_presentation<L: LedgerView, C: ChallengeBook, R: RngCore + CryptoR
     clock: Clock,
     rng: &mut R,
 ) -> Result<Verified, VerifyError> {
+    verify_presentations(verifier, &[(request, presentation)], ledger, challenges, clock, rng)
+        .pop()
+        .unwrap_or_else(|| unreachable!("one result per presentation"))
+}
+
+/// Verifies many presentations, each against its request, with the Groth16
+/// proofs of all of them in one batch equation (one multi-Miller loop, one
+/// final exponentiation). Returns one result per presentation, in order; a
+/// presentation is accepted, and its challenge consumed, exactly when
+/// [`verify_presentation`] alone would accept it.
+pub fn verify_presentations<L: LedgerView, C: ChallengeBook, R: RngCore + CryptoRng>(
+    verifier: &PredicateVerifier,
+    items: &[(&ProofRequest, &Presentation)],
+    ledger: &L,
+    challenges: &C,
+    clock: Clock,
+    rng: &mut R,
+) -> Vec<Result<Verified, VerifyError>> {
+    let mut results: Vec<Result<Checked, VerifyError>> =
+        items.iter().map(|(request, presentation)| check(verifier, request, presentation, ledger, clock, rng)).collect();
+    // Every Groth16 proof of every presentation still standing, tagged with
+    // its presentation and its index within it.
+    let mut groth = Vec::new();
+    let mut owner = Vec::new();
+    for (at, checked) in results.iter_mut().enumerate() {
+        if let Ok(checked) = checked {
+            for (index, item) in checked.groth.drain(..) {
+                groth.push(item);
+                owner.push((at, index));
+            }
+        }
+    }
+    if let Err(BatchError::Invalid(bad)) = verifier.verify_batch(&groth, rng) {
+        for b in bad {
+            let (at, index) = owner[b];
+            if results[at].is_ok() {
+                results[at] = Err(VerifyError::ProofRejected(index));
+            }
+        }
+    }
+    results
+        .into_iter()
+        .zip(items)
+        .map(|(checked, (request, _))| {
+            let checked = checked?;
+            challenges.consume(&request.challenge)?;
+            Ok(checked.verified)
+        })
+        .collect()
+}
+
+/// A presentation that passed every check but its Groth16 equations.
+struct Checked {
+    /// Its Groth16 proofs, by index in the presentation, not yet verified.
+    groth: Vec<(usize, (Proof<Bn254>, PublicInputs))>,
+    verified: Verified,
+}
+
+/// Every check of one presentation except its Groth16 equations and the
+/// challenge's single use.
+fn check<L: LedgerView, R: RngCore + CryptoRng>(
+    verifier: &PredicateVerifier,
+    request: &ProofRequest,
+    presentation: &Presentation,
+    ledger: &L,
+    clock: Clock,
+    rng: &mut R,
+) -> Result<Checked, VerifyError> {
     request.validate()?;
     if clock.now > request.expires_at {
         return Err(VerifyError::RequestExpired);
@@ -286,7 +356,6 @@ pub fn verify_presentation<L: LedgerView, C: ChallengeBook, R: RngCore + CryptoR
     }
     let mut answered = vec![false; request.predicates.len()];
     let mut groth = Vec::new();
-    let mut groth_index = Vec::new();
     let mut pseudonym: Option<Fr> = None;
     let mut holder_key: Option<[u8; 32]> = None;
     let mut linkable = false;
@@ -323,8 +392,7 @@ pub fn verify_presentation<L: LedgerView, C: ChallengeBook, R: RngCore + CryptoR
                     return Err(VerifyError::PseudonymMismatch);
                 }
                 let decoded = decode_proof_hex(&p.proof).map_err(|error| VerifyError::MalformedProof { index, error })?;
-                groth.push((decoded, p.public_inputs(request)?));
-                groth_index.push(index);
+                groth.push((index, (decoded, p.public_inputs(request)?)));
             }
             CredentialProof::Bulletproofs(p) => {
                 linkable = true;
@@ -359,9 +427,8 @@ pub fn verify_presentation<L: LedgerView, C: ChallengeBook, R: RngCore + CryptoR
             }
         }
     }
-    verifier.verify_batch(&groth, rng).map_err(|BatchError::Invalid(bad)| VerifyError::ProofRejected(groth_index[bad[0]]))?;
-    challenges.consume(&request.challenge)?;
-    Ok(Verified { pseudonym: pseudonym.as_ref().map(fr_to_hex), predicates: presentation.proofs.len(), linkable })
+    let verified = Verified { pseudonym: pseudonym.as_ref().map(fr_to_hex), predicates: presentation.proofs.len(), linkable };
+    Ok(Checked { groth, verified })
 }
 
 #[cfg(test)]
