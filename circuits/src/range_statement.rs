@@ -208,12 +208,16 @@ pub fn derived_commitments(c: &RistrettoPoint, lo: u64, hi: u64) -> [CompressedR
 /// The opening of a credential commitment, known only to the holder.
 ///
 /// Its `Debug` output shows nothing; its fields are overwritten with zeros
-/// when it is dropped.
-#[derive(Clone)]
+/// when it is dropped. In JSON (a credential file, a wallet file) it is
+/// `{"value": 720, "blinding": "<64 hex digits>"}`, the blinding as its
+/// canonical 32 little-endian bytes; a non-canonical blinding is refused.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PedersenOpening {
     /// The committed value (a score, a licence class, …).
     pub value: u64,
     /// The blinding factor `r`.
+    #[serde(with = "hex_scalar")]
     pub blinding: Scalar,
 }
 
@@ -287,6 +291,22 @@ mod hex_signature {
         let bytes = super::decode_hex::<D::Error>(&String::deserialize(d)?)?;
         let len = bytes.len();
         bytes.try_into().map_err(|_| D::Error::custom(format!("a signature is 64 bytes, got {len}")))
+    }
+}
+
+mod hex_scalar {
+    use curve25519_dalek::scalar::Scalar;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(scalar: &Scalar, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(scalar.as_bytes()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+        let bytes = super::decode_hex::<D::Error>(&String::deserialize(d)?)?;
+        let len = bytes.len();
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| D::Error::custom(format!("a scalar is 32 bytes, got {len}")))?;
+        Option::from(Scalar::from_canonical_bytes(bytes)).ok_or_else(|| D::Error::custom("the scalar is not canonical (not below the group order)"))
     }
 }
 
@@ -392,6 +412,27 @@ mod tests {
             "{\"proof\":\"01\"}".to_string(),
         ] {
             assert!(serde_json::from_str::<RangeProofBundle>(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn opening_serde_round_trip_and_rejects() {
+        let opening = PedersenOpening::random(720, &mut ChaCha20Rng::seed_from_u64(3));
+        let json = serde_json::to_string(&opening).unwrap();
+        assert_eq!(json, format!("{{\"value\":720,\"blinding\":\"{}\"}}", hex::encode(opening.blinding.as_bytes())));
+        let back: PedersenOpening = serde_json::from_str(&json).unwrap();
+        assert_eq!((back.value, back.blinding, back.commit()), (opening.value, opening.blinding, opening.commit()));
+        // The group order l = 2^252 + 27742317777372353535851937790883648493 (little-endian) is not canonical.
+        let order = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
+        for bad in [
+            format!("{{\"value\":720,\"blinding\":\"{order}\"}}"),
+            format!("{{\"value\":720,\"blinding\":\"{}\"}}", "00".repeat(31)),
+            format!("{{\"value\":720,\"blinding\":\"{}\"}}", "zz".repeat(32)),
+            format!("{{\"value\":-1,\"blinding\":\"{}\"}}", "00".repeat(32)),
+            format!("{{\"value\":720,\"blinding\":\"{}\",\"extra\":1}}", "00".repeat(32)),
+            "{\"value\":720}".to_string(),
+        ] {
+            assert!(serde_json::from_str::<PedersenOpening>(&bad).is_err(), "{bad}");
         }
     }
 }

@@ -14,8 +14,10 @@ use crate::groth16::{PredicateProver, ProofStatement, ProveError};
 use crate::range::{prove_range, RangeProveError};
 use crate::wallet::Wallet;
 
-/// A Pedersen (Bulletproofs) credential held by the wallet.
-#[derive(Clone, Debug)]
+/// A Pedersen (Bulletproofs) credential held by the wallet. In JSON the
+/// opening is `{"value", "blinding"}` (see [`PedersenOpening`]).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RangeCredentialOpening {
     /// Schema name.
     pub schema: String,
