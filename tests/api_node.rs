@@ -1,183 +1,24 @@
 //! The REST node end to end: a real server on port 0 with a fresh data
-//! directory, driven by a real HTTP client.
+//! directory, driven by a real HTTP client: one verification and the public
+//! reads, malformed bodies and signature headers, unsigned, forged, stale and
+//! replayed bank calls, roles (banks ask and verify, regulators issue and
+//! revoke their own), and many verifications at once.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+mod common;
 
 use ark_bn254::Fr;
 use ark_ff::UniformRand;
-use ark_serialize::CanonicalSerialize;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
-use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
-use zkreg_circuits::field::fr_to_bytes;
-use zkreg_circuits::fingerprint::fingerprint;
+use common::*;
 use zkreg_api::auth::sign_request;
 use zkreg_api::node::now_secs;
-use zkreg_api::client::{BucketPaths, Client};
-use zkreg_prover::{build_presentation, CredentialOpening, HeldCredential, Wallet};
-use zkreg_registry::{Genesis, Transaction, TxBody};
-use zkreg_suite::{at_least, keys, prover, rng};
-use zkreg_verifier::Presentation;
-
-struct App {
-    base: String,
-    client: Client,
-    authority: SigningKey,
-    regulator: SigningKey,
-    /// A bank: neither a regulator nor a root authority.
-    bank: SigningKey,
-    nonces: std::collections::HashMap<[u8; 32], u64>,
-    chain_id: String,
-    /// Dropped before the data directory it uses.
-    _node: zkreg_api::node::NodeThread,
-    _dir: tempfile::TempDir,
-}
-
-/// Starts a node on port 0 in its own thread and returns its URL.
-fn spawn_app() -> App {
-    spawn_app_with(|_| ())
-}
-
-/// [`spawn_app`] with the configuration adjusted by `adjust`.
-fn spawn_app_with(adjust: impl FnOnce(&mut zkreg_api::node::NodeConfig)) -> App {
-    let authority = SigningKey::from_bytes(&[1; 32]);
-    let regulator = SigningKey::from_bytes(&[2; 32]);
-    let regulator_key = regulator.verifying_key().to_bytes();
-    let genesis = Genesis::development(
-        "zkreg-api-test",
-        1_750_000_000,
-        &authority.verifying_key().to_bytes(),
-        ("central-bank", &regulator_key),
-        &["credit-score", "licence.food-business"],
-        4,
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = zkreg_api::node::NodeConfig::new(dir.path().join("data"), Some(genesis.clone()));
-    config.block_interval = Duration::from_millis(10);
-    config.max_body_bytes = 64 * 1024;
-    adjust(&mut config);
-    let node = zkreg_api::node::NodeThread::spawn(config, std::net::TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
-    let bank = SigningKey::from_bytes(&[7; 32]);
-    App { base: node.url.clone(), client: Client::new(&node.url), authority, regulator, bank, nonces: Default::default(), chain_id: genesis.chain_id, _node: node, _dir: dir }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
-}
-
-/// A request nonce never used before in this test process.
-fn fresh_nonce() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    format!("{:032x}", NEXT.fetch_add(1, Ordering::SeqCst))
-}
-
-type Headers = Vec<(&'static str, String)>;
-
-/// Signature headers for `POST path` with `body`, signed by `key` at `timestamp`.
-fn signed_at(key: &SigningKey, path: &str, body: &str, timestamp: u64) -> Headers {
-    sign_request(key, "POST", path, body.as_bytes(), timestamp, &fresh_nonce())
-}
-
-/// Signature headers for `POST path` with `body`, signed by `key` now.
-fn signed(key: &SigningKey, path: &str, body: &str) -> Headers {
-    signed_at(key, path, body, now_secs())
-}
-
-impl App {
-    fn get(&self, path: &str) -> (u16, Value) {
-        let mut r = agent().get(&format!("{}{path}", self.base)).call().unwrap();
-        (r.status().as_u16(), r.body_mut().read_json().unwrap_or(Value::Null))
-    }
-
-    fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        self.post_raw(path, &body.to_string())
-    }
-
-    fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
-        self.send(path, body, &[])
-    }
-
-    /// `POST path` with `body` (JSON) and extra `headers`, exactly as given.
-    fn send(&self, path: &str, body: &str, headers: &[(&str, String)]) -> (u16, Value) {
-        self.send_as("application/json", path, body, headers)
-    }
-
-    fn send_as(&self, content_type: &str, path: &str, body: &str, headers: &[(&str, String)]) -> (u16, Value) {
-        let mut req = agent().post(&format!("{}{path}", self.base)).header("content-type", content_type);
-        for (name, value) in headers {
-            req = req.header(*name, value);
-        }
-        let mut r = req.send(body).unwrap();
-        (r.status().as_u16(), r.body_mut().read_json().unwrap_or(Value::Null))
-    }
-
-    /// `POST path` signed by `key`.
-    fn post_as(&self, key: &SigningKey, path: &str, body: &Value) -> (u16, Value) {
-        self.post_raw_as(key, path, &body.to_string())
-    }
-
-    fn post_raw_as(&self, key: &SigningKey, path: &str, body: &str) -> (u16, Value) {
-        self.send(path, body, &signed(key, path, body))
-    }
-
-    fn submit(&mut self, key: &SigningKey, body: TxBody, approvers: &[&SigningKey]) -> (u16, Value) {
-        let signer = key.verifying_key().to_bytes();
-        let nonce = self.nonces.entry(signer).or_insert(0);
-        *nonce += 1;
-        let mut stx = Transaction { chain_id: self.chain_id.clone(), signer, nonce: *nonce, body }.sign(key);
-        for a in approvers {
-            stx = stx.approve(a);
-        }
-        self.post("/v1/transactions", &json!({"tx": hex::encode(stx.to_bytes())}))
-    }
-
-    fn register_predicate_key(&mut self) {
-        let vk = &keys().1;
-        let mut bytes = Vec::new();
-        vk.serialize_compressed(&mut bytes).unwrap();
-        let body = TxBody::RegisterVerifyingKey { circuit_id: PREDICATE_CIRCUIT_ID.into(), fingerprint: fingerprint(vk), key: bytes };
-        let authority = self.authority.clone();
-        let (code, r) = self.submit(&authority, body, &[]);
-        assert_eq!((code, r["ok"].clone()), (200, json!(true)), "{r}");
-    }
-}
-
-/// The wallet's path source: whole buckets of 16 leaves (the node learns only the bucket).
-fn paths(app: &App) -> BucketPaths<'_> {
-    BucketPaths { client: &app.client, levels: 2 }
-}
-
-fn today() -> u32 {
-    (zkreg_api::node::now_secs() / 86_400) as u32
-}
-
-/// Issues a credit score over HTTP and returns the holder's opening.
-fn issue(app: &mut App, wallet: &Wallet, value: u64, seed: u64) -> CredentialOpening {
-    let mut opening = CredentialOpening::issue("credit-score", "central-bank", wallet.holder_id(), value, today() + 30, &mut rng(seed));
-    let regulator = app.regulator.clone();
-    let (code, r) = app.submit(&regulator, TxBody::IssueCredential { schema: "credit-score".into(), commitment: fr_to_bytes(&opening.commitment) }, &[]);
-    assert_eq!(code, 200, "{r}");
-    assert_eq!(r["ok"], json!(true), "{r}");
-    opening.leaf_index = r["leaf_index"].as_u64();
-    opening
-}
-
-fn request_body(threshold: u64) -> Value {
-    json!({"verifier": "bank-a", "scope": "bank-a/loans", "predicates": [at_least("credit-score", threshold, "central-bank")]})
-}
-
-/// A proof request made by the app's bank.
-fn new_request(app: &App, threshold: u64) -> zkreg_verifier::ProofRequest {
-    let (code, req) = app.post_as(&app.bank, "/v1/requests", &request_body(threshold));
-    assert_eq!(code, 201, "{req}");
-    serde_json::from_value(req).unwrap()
-}
-
-fn present(app: &App, wallet: &Wallet, opening: &CredentialOpening, request: &zkreg_verifier::ProofRequest, seed: u64) -> Presentation {
-    build_presentation(prover(), wallet, request, &[HeldCredential::Groth16(opening.clone())], &paths(app), today(), &mut rng(seed)).unwrap()
-}
+use zkreg_circuits::field::fr_to_bytes;
+use zkreg_circuits::fingerprint::fingerprint;
+use zkreg_registry::{Transaction, TxBody};
+use zkreg_suite::{keys, rng};
+use zkreg_prover::Wallet;
 
 #[test]
 fn a_bank_verifies_a_credit_threshold_over_http_once() {
@@ -212,33 +53,6 @@ fn a_bank_verifies_a_credit_threshold_over_http_once() {
     assert_eq!(keys_list[0]["fingerprint"].as_str().unwrap(), hex::encode(fingerprint(&keys().1)));
     let (code, b) = app.get("/v1/blocks/1");
     assert_eq!((code, b["height"].as_u64()), (200, Some(1)));
-}
-
-#[test]
-fn revoked_credentials_are_refused_once_the_window_passes() {
-    let mut app = spawn_app();
-    app.register_predicate_key();
-    let wallet = Wallet::generate(&mut rng(10));
-    let opening = issue(&mut app, &wallet, 720, 11);
-    let request = new_request(&app, 700);
-    let early = present(&app, &wallet, &opening, &request, 12);
-    let regulator = app.regulator.clone();
-    let (code, r) = app.submit(&regulator, TxBody::Revoke { commitment: fr_to_bytes(&opening.commitment) }, &[]);
-    assert_eq!((code, r["ok"].clone()), (200, json!(true)), "{r}");
-    // A new proof is impossible: the leaf is 0 under the current root.
-    let again = new_request(&app, 700);
-    let err = build_presentation(prover(), &wallet, &again, &[HeldCredential::Groth16(opening.clone())], &paths(&app), today(), &mut rng(13));
-    assert!(err.is_err());
-    // The window is 4 blocks: push 4 more blocks, then the old root is gone.
-    for i in 0..4 {
-        let authority = app.authority.clone();
-        let (code, _) = app.submit(&authority, TxBody::AuditEvent { kind: "tick".into(), subject_hash: [i; 32] }, &[]);
-        assert_eq!(code, 200);
-    }
-    let (code, v) = app.post_as(&app.bank, "/v1/presentations/verify", &json!({"presentation": early}));
-    assert_eq!((code, v["code"].as_str()), (422, Some("root_not_in_window")), "{v}");
-    let (_, c) = app.get(&format!("/v1/credentials/{}", hex::encode(fr_to_bytes(&opening.commitment))));
-    assert_eq!(c["status"].as_str(), Some("revoked"));
 }
 
 #[test]
@@ -358,7 +172,7 @@ fn unsigned_forged_stale_and_replayed_bank_calls_are_refused_and_change_nothing(
     let app = spawn_app();
     let (_, before) = app.get("/v1/status");
     let bank = &app.bank;
-    let other = SigningKey::from_bytes(&[8; 32]);
+    let other = &app.other_bank;
     let body = request_body(700).to_string();
     let now = now_secs();
 
@@ -368,7 +182,7 @@ fn unsigned_forged_stale_and_replayed_bank_calls_are_refused_and_change_nothing(
     }
 
     // Each case: what is sent, and the headers sent with it.
-    let mut by_other_key = signed(&other, "/v1/requests", &body);
+    let mut by_other_key = signed(other, "/v1/requests", &body);
     by_other_key[0].1 = hex::encode(bank.verifying_key().to_bytes());
     let mut weak_key = signed(bank, "/v1/requests", &body);
     weak_key[0].1 = format!("01{}", "00".repeat(31)); // the identity: canonical, small order
@@ -400,11 +214,11 @@ fn unsigned_forged_stale_and_replayed_bank_calls_are_refused_and_change_nothing(
     let (code, v) = app.send("/v1/requests", &changed_body, &reuse);
     assert_eq!((code, v["code"].as_str()), (401, Some("replayed_nonce")), "{v}");
     // Nonces are per key: another bank may use the same one.
-    let (code, v) = app.send("/v1/requests", &body, &sign_request(&other, "POST", "/v1/requests", body.as_bytes(), now_secs(), &nonce));
+    let (code, v) = app.send("/v1/requests", &body, &sign_request(other, "POST", "/v1/requests", body.as_bytes(), now_secs(), &nonce));
     assert_eq!(code, 201, "{v}");
     // A forgery does not spend the nonce it names.
     let nonce = fresh_nonce();
-    let mut forged = sign_request(&other, "POST", "/v1/requests", body.as_bytes(), now_secs(), &nonce);
+    let mut forged = sign_request(other, "POST", "/v1/requests", body.as_bytes(), now_secs(), &nonce);
     forged[0].1 = hex::encode(bank.verifying_key().to_bytes());
     let (code, _) = app.send("/v1/requests", &body, &forged);
     assert_eq!(code, 401);
@@ -470,10 +284,10 @@ fn only_banks_ask_and_only_the_asking_bank_verifies() {
     let presentation = present(&app, &wallet, &opening, &request, 62);
     let one = json!({"presentation": presentation});
     let batch = json!({"presentations": [presentation]});
-    let other_bank = SigningKey::from_bytes(&[8; 32]);
-    let (code, v) = app.post_as(&other_bank, "/v1/presentations/verify", &one);
+    let other_bank = &app.other_bank;
+    let (code, v) = app.post_as(other_bank, "/v1/presentations/verify", &one);
     assert_eq!((code, v["code"].as_str()), (403, Some("forbidden")), "{v}");
-    let (code, v) = app.post_as(&other_bank, "/v1/presentations/verify-batch", &batch);
+    let (code, v) = app.post_as(other_bank, "/v1/presentations/verify-batch", &batch);
     assert_eq!(code, 200, "{v}");
     assert_eq!((v["results"][0]["verified"].clone(), v["results"][0]["code"].as_str()), (json!(false), Some("forbidden")), "{v}");
     let (code, v) = app.post_as(&app.regulator, "/v1/presentations/verify", &one);
