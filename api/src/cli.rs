@@ -2,18 +2,21 @@
 //! proving, verifying, and `dev` (a ready local node).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use ark_serialize::CanonicalSerialize;
 use ed25519_dalek::SigningKey;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use zkreg_api::client::{BucketPaths, Client};
 use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
 use zkreg_circuits::field::{fr_from_hex, fr_to_bytes, fr_to_hex};
-use zkreg_prover::{build_presentation, CredentialOpening, HeldCredential, PredicateProver, Wallet};
+use zkreg_circuits::range_statement::PedersenOpening;
+use zkreg_prover::{build_presentation, CredentialOpening, HeldCredential, PredicateProver, RangeCredentialOpening, Wallet};
 use zkreg_registry::{Genesis, TxBody};
 use zkreg_verifier::{Backend, Operator, PredicateSpec, Presentation, ProofRequest};
 
@@ -56,9 +59,100 @@ fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 pub struct WalletFile {
     /// The wallet seed, hex (everything else derives from it).
     pub seed: String,
-    /// Imported credentials.
+    /// Imported Groth16 credentials.
     #[serde(default)]
     pub credentials: Vec<CredentialOpening>,
+    /// Imported Bulletproofs (Pedersen) credentials; absent in wallet files
+    /// written before they existed.
+    #[serde(default)]
+    pub range_credentials: Vec<RangeCredentialOpening>,
+}
+
+/// A Bulletproofs credential as the regulator hands it to the holder: the
+/// opening, and what the ledger recorded with it (holder key, commitment).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeCredentialFile {
+    /// Schema name.
+    pub schema: String,
+    /// Issuer name.
+    pub issuer: String,
+    /// Last valid day (public on the ledger).
+    pub expiry: u32,
+    /// The holder's ed25519 key the credential is registered with, hex.
+    pub holder_key: String,
+    /// The compressed Ristretto commitment registered on the ledger, hex.
+    pub commitment: String,
+    /// Value and blinding.
+    pub opening: PedersenOpening,
+}
+
+/// A credential file written by `zkreg issue`. In JSON it carries
+/// `"kind": "groth16"` or `"kind": "bulletproofs"`; a file without `kind`
+/// (written before Bulletproofs credentials existed) is a Groth16 opening.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum CredentialFile {
+    /// A Groth16 credential: the opening of a commitment in the tree.
+    Groth16(CredentialOpening),
+    /// A Bulletproofs credential: a Pedersen commitment registered with the holder's key.
+    Bulletproofs(RangeCredentialFile),
+}
+
+impl CredentialFile {
+    /// Parses a credential file (either kind, or the format without `kind`).
+    pub fn parse(bytes: &[u8]) -> anyhow::Result<Self> {
+        let mut value: Value = serde_json::from_slice(bytes).context("not JSON")?;
+        let kind = match value.as_object_mut().context("a credential file is a JSON object")?.remove("kind") {
+            None => return Ok(CredentialFile::Groth16(serde_json::from_value(value).context("not a Groth16 credential")?)),
+            Some(Value::String(kind)) => kind,
+            Some(other) => anyhow::bail!("`kind` is a string, not {other}"),
+        };
+        match kind.as_str() {
+            "groth16" => Ok(CredentialFile::Groth16(serde_json::from_value(value).context("not a Groth16 credential")?)),
+            "bulletproofs" => Ok(CredentialFile::Bulletproofs(serde_json::from_value(value).context("not a Bulletproofs credential")?)),
+            other => anyhow::bail!("unknown credential kind {other:?} (groth16 or bulletproofs)"),
+        }
+    }
+}
+
+fn hex32(s: &str, what: &str) -> anyhow::Result<[u8; 32]> {
+    hex::decode(s.trim().trim_start_matches("0x"))
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .with_context(|| format!("{what} is 32 bytes as 64 hex digits"))
+}
+
+/// What `wallet show` and `wallet import` say about a Groth16 credential.
+fn groth16_summary(c: &CredentialOpening) -> Value {
+    json!({"kind": "groth16", "schema": c.schema, "issuer": c.issuer, "expiry": c.expiry, "leaf_index": c.leaf_index, "commitment": fr_to_hex(&c.commitment)})
+}
+
+/// What `wallet show` and `wallet import` say about a Bulletproofs credential.
+fn range_summary(c: &RangeCredentialOpening) -> Value {
+    json!({"kind": "bulletproofs", "schema": c.schema, "issuer": c.issuer, "expiry": c.expiry, "commitment": hex::encode(c.opening.commit().as_bytes())})
+}
+
+/// Runs `work` under a spinner with the elapsed time on stderr. The spinner
+/// is hidden when stderr is not a terminal, or when `quiet` (`--json`).
+pub fn with_spinner<T>(message: &str, quiet: bool, work: impl FnOnce() -> T) -> T {
+    let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+    let spinner = ProgressBar::with_draw_target(None, target);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        spinner.set_style(style);
+    }
+    spinner.set_message(message.to_owned());
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    let out = work();
+    spinner.finish_and_clear();
+    out
+}
+
+/// The trusted setup of the predicate circuit into `out`, under a spinner;
+/// returns the verifying key's fingerprint.
+pub fn setup(out: &Path, quiet: bool) -> anyhow::Result<[u8; 32]> {
+    let pk = with_spinner("trusted setup of the predicate circuit", quiet, || zkreg_prover::setup(&mut OsRng).map(|(pk, _vk)| pk))?;
+    Ok(zkreg_prover::keys::write_keys(out, &pk)?)
 }
 
 impl WalletFile {
@@ -76,22 +170,28 @@ impl WalletFile {
 }
 
 /// `zkreg wallet new`.
-pub fn wallet_new(path: &Path) -> anyhow::Result<()> {
+pub fn wallet_new(path: &Path, as_json: bool) -> anyhow::Result<()> {
     let wallet = Wallet::generate(&mut OsRng);
-    write_new(path, &serde_json::to_vec_pretty(&WalletFile { seed: wallet.seed_hex().to_string(), credentials: vec![] })?)?;
-    println!("new wallet {}", path.display());
-    wallet_show(path, false)
+    write_new(path, &serde_json::to_vec_pretty(&WalletFile { seed: wallet.seed_hex().to_string(), ..Default::default() })?)?;
+    if !as_json {
+        println!("new wallet {}", path.display());
+    }
+    wallet_show(path, as_json)
 }
 
-/// `zkreg wallet show`.
+/// `zkreg wallet show`: the holder id, the authentication key and every
+/// credential held, of both kinds.
 pub fn wallet_show(path: &Path, as_json: bool) -> anyhow::Result<()> {
     let (f, wallet) = WalletFile::read(path)?;
-    let creds: Vec<_> = f.credentials.iter().map(|c| json!({"schema": c.schema, "issuer": c.issuer, "expiry": c.expiry, "leaf_index": c.leaf_index})).collect();
+    let creds: Vec<Value> = f.credentials.iter().map(groth16_summary).chain(f.range_credentials.iter().map(range_summary)).collect();
     if as_json {
-        println!("{}", json!({"holder_id": fr_to_hex(&wallet.holder_id()), "auth_key": hex::encode(wallet.auth_public()), "credentials": creds}));
+        println!(
+            "{}",
+            json!({"wallet": path, "holder_id": fr_to_hex(&wallet.holder_id()), "auth_key": hex::encode(wallet.auth_public()), "credentials": creds})
+        );
     } else {
-        println!("holder id (give this to a regulator): {}", fr_to_hex(&wallet.holder_id()));
-        println!("authentication key:                   {}", hex::encode(wallet.auth_public()));
+        println!("holder id (give this to a regulator):  {}", fr_to_hex(&wallet.holder_id()));
+        println!("authentication key (for Bulletproofs): {}", hex::encode(wallet.auth_public()));
         println!("credentials: {}", creds.len());
         for c in creds {
             println!("  {c}");
@@ -100,50 +200,153 @@ pub fn wallet_show(path: &Path, as_json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `zkreg wallet import`: adds a credential file after checking it is this holder's.
-pub fn wallet_import(path: &Path, credential: &Path) -> anyhow::Result<()> {
+/// `zkreg wallet import`: adds a credential file after checking it is this
+/// holder's (Groth16: the opening hashes to its commitment for this holder
+/// id; Bulletproofs: it is registered for this wallet's authentication key
+/// and the opening opens the registered commitment).
+pub fn wallet_import(path: &Path, credential: &Path, as_json: bool) -> anyhow::Result<()> {
     let (mut f, wallet) = WalletFile::read(path)?;
-    let opening: CredentialOpening = serde_json::from_slice(&std::fs::read(credential)?).context("not a credential file")?;
-    opening.check(wallet.holder_id()).context("this credential was not issued to this wallet's holder id")?;
-    if f.credentials.iter().any(|c| c.commitment == opening.commitment) {
-        anyhow::bail!("the wallet already holds this credential");
+    let bytes = std::fs::read(credential).with_context(|| format!("reading {}", credential.display()))?;
+    let file = CredentialFile::parse(&bytes).with_context(|| format!("{} is not a credential file", credential.display()))?;
+    let summary = match file {
+        CredentialFile::Groth16(opening) => {
+            opening.check(wallet.holder_id()).context("this credential was not issued to this wallet's holder id")?;
+            if f.credentials.iter().any(|c| c.commitment == opening.commitment) {
+                anyhow::bail!("the wallet already holds this credential");
+            }
+            let summary = groth16_summary(&opening);
+            f.credentials.push(opening);
+            summary
+        }
+        CredentialFile::Bulletproofs(file) => {
+            if hex32(&file.holder_key, "holder_key")? != wallet.auth_public() {
+                anyhow::bail!("this credential is registered for another holder key, not this wallet's authentication key");
+            }
+            let commitment = hex32(&file.commitment, "commitment")?;
+            if file.opening.commit().to_bytes() != commitment {
+                anyhow::bail!("the opening does not open the registered commitment");
+            }
+            if f.range_credentials.iter().any(|c| c.opening.commit().to_bytes() == commitment) {
+                anyhow::bail!("the wallet already holds this credential");
+            }
+            let held = RangeCredentialOpening { schema: file.schema, issuer: file.issuer, expiry: file.expiry, opening: file.opening };
+            let summary = range_summary(&held);
+            f.range_credentials.push(held);
+            summary
+        }
+    };
+    f.save(path)?;
+    if as_json {
+        println!("{}", json!({"wallet": path, "imported": summary}));
+    } else {
+        println!("imported {} credential {} from {} (commitment {})", summary["kind"].as_str().unwrap_or(""), summary["schema"].as_str().unwrap_or(""), summary["issuer"].as_str().unwrap_or(""), summary["commitment"].as_str().unwrap_or(""));
     }
-    println!("imported {} from {} (leaf {:?})", opening.schema, opening.issuer, opening.leaf_index);
-    f.credentials.push(opening);
-    f.save(path)
+    Ok(())
 }
 
 fn today() -> u32 {
     (zkreg_api::node::now_secs() / 86_400) as u32
 }
 
-/// `zkreg issue`: the regulator computes the commitment, submits it, and writes the credential file for the holder.
-#[allow(clippy::too_many_arguments)]
-pub fn issue(node: &str, key: &Path, issuer: &str, schema: &str, holder: &str, value: u64, valid_days: u32, out: &Path) -> anyhow::Result<()> {
+/// Whom `zkreg issue` issues to.
+pub enum Recipient<'a> {
+    /// A Groth16 credential for a holder id (`zkreg wallet show`).
+    HolderId(&'a str),
+    /// A Bulletproofs credential registered with a holder's ed25519
+    /// authentication key (`zkreg wallet show`).
+    HolderKey(&'a str),
+}
+
+/// What `zkreg issue` issues.
+pub struct Issuance<'a> {
+    /// The regulator's registered name.
+    pub issuer: &'a str,
+    /// The schema.
+    pub schema: &'a str,
+    /// The value (a score, a licence class…).
+    pub value: u64,
+    /// Days from today the credential stays valid.
+    pub valid_days: u32,
+}
+
+/// `zkreg issue`: the regulator commits to the value on its side, registers
+/// only the commitment on the ledger, and writes the credential file for
+/// the holder (refusing to overwrite one).
+pub fn issue(node: &str, key: &Path, what: &Issuance, to: Recipient, out: &Path, as_json: bool) -> anyhow::Result<()> {
     let key = read_key(key)?;
-    let holder_id = fr_from_hex(holder).context("--holder must be the holder id printed by `zkreg wallet show`")?;
-    let mut opening = CredentialOpening::issue(schema, issuer, holder_id, value, today() + valid_days, &mut OsRng);
+    if out.exists() {
+        anyhow::bail!("{} exists; not overwriting it", out.display());
+    }
+    let expiry = today().checked_add(what.valid_days).context("--valid-days is too large")?;
+    let (file, body) = match to {
+        Recipient::HolderId(holder) => {
+            let holder_id = fr_from_hex(holder).context("--holder must be the holder id printed by `zkreg wallet show`")?;
+            let opening = CredentialOpening::issue(what.schema, what.issuer, holder_id, what.value, expiry, &mut OsRng);
+            let body = TxBody::IssueCredential { schema: what.schema.into(), commitment: fr_to_bytes(&opening.commitment) };
+            (CredentialFile::Groth16(opening), body)
+        }
+        Recipient::HolderKey(holder_key) => {
+            let holder_key = hex32(holder_key, "--holder-key (the authentication key printed by `zkreg wallet show`)")?;
+            ed25519_dalek::VerifyingKey::from_bytes(&holder_key).ok().filter(|k| !k.is_weak()).context("--holder-key is not a valid ed25519 public key")?;
+            let opening = PedersenOpening::random(what.value, &mut OsRng);
+            let commitment = opening.commit().to_bytes();
+            let body = TxBody::IssueRangeCredential { schema: what.schema.into(), commitment, holder_key, expiry };
+            let file = RangeCredentialFile {
+                schema: what.schema.into(),
+                issuer: what.issuer.into(),
+                expiry,
+                holder_key: hex::encode(holder_key),
+                commitment: hex::encode(commitment),
+                opening,
+            };
+            (CredentialFile::Bulletproofs(file), body)
+        }
+    };
     let client = Client::new(node);
-    let receipt = client.submit(&client.chain_id()?, &key, TxBody::IssueCredential { schema: schema.into(), commitment: fr_to_bytes(&opening.commitment) })?;
-    opening.leaf_index = receipt["leaf_index"].as_u64();
-    write_new(out, &serde_json::to_vec_pretty(&opening)?)?;
-    println!("issued {schema} to {holder} at leaf {:?} (block {}); credential file: {}", opening.leaf_index, receipt["height"], out.display());
+    let receipt = client.submit(&client.chain_id()?, &key, body)?;
+    let (file, kind, commitment) = match file {
+        CredentialFile::Groth16(mut opening) => {
+            opening.leaf_index = receipt["leaf_index"].as_u64();
+            let cm = fr_to_hex(&opening.commitment);
+            (CredentialFile::Groth16(opening), "groth16", cm)
+        }
+        CredentialFile::Bulletproofs(file) => {
+            let cm = file.commitment.clone();
+            (CredentialFile::Bulletproofs(file), "bulletproofs", cm)
+        }
+    };
+    write_new(out, &serde_json::to_vec_pretty(&file)?)?;
+    let leaf_index = receipt["leaf_index"].as_u64();
+    if as_json {
+        println!(
+            "{}",
+            json!({"kind": kind, "schema": what.schema, "issuer": what.issuer, "commitment": commitment, "leaf_index": leaf_index,
+                   "expiry": expiry, "height": receipt["height"], "tx_id": receipt["tx_id"], "credential_file": out})
+        );
+    } else {
+        let at = leaf_index.map(|i| format!(" at leaf {i}")).unwrap_or_default();
+        println!("issued {} credential {}{at} in block {}; commitment {commitment}; credential file: {}", kind, what.schema, receipt["height"], out.display());
+    }
     Ok(())
 }
 
-/// `zkreg revoke`.
-pub fn revoke(node: &str, key: &Path, commitment: &str) -> anyhow::Result<()> {
+/// `zkreg revoke`: the issuing regulator revokes a credential of either kind.
+pub fn revoke(node: &str, key: &Path, commitment: &str, as_json: bool) -> anyhow::Result<()> {
     let key = read_key(key)?;
-    let cm: [u8; 32] = hex::decode(commitment.trim_start_matches("0x")).ok().and_then(|b| b.try_into().ok()).context("the commitment is 32 bytes of hex")?;
+    let cm = hex32(commitment, "--commitment")?;
     let client = Client::new(node);
     let receipt = client.submit(&client.chain_id()?, &key, TxBody::Revoke { commitment: cm })?;
-    println!("revoked in block {}", receipt["height"]);
+    if as_json {
+        println!("{}", json!({"revoked": hex::encode(cm), "height": receipt["height"], "tx_id": receipt["tx_id"]}));
+    } else {
+        println!("revoked {} in block {}", hex::encode(cm), receipt["height"]);
+    }
     Ok(())
 }
 
 /// `zkreg request`: a bank asks the node for a proof request with a fresh challenge.
 #[allow(clippy::too_many_arguments)]
-pub fn request(node: &str, key: &Path, verifier: &str, scope: &str, schema: &str, op: &str, value: u64, hi: Option<u64>, issuers: Vec<String>, bulletproofs: bool, out: &Path) -> anyhow::Result<()> {
+pub fn request(node: &str, key: &Path, verifier: &str, scope: &str, schema: &str, op: &str, value: u64, hi: Option<u64>, issuers: Vec<String>, bulletproofs: bool, out: &Path, as_json: bool) -> anyhow::Result<()> {
     let key = read_key(key)?;
     let operator = match (op, hi) {
         (">=", _) => Operator::AtLeast { value },
@@ -157,33 +360,58 @@ pub fn request(node: &str, key: &Path, verifier: &str, scope: &str, schema: &str
     let client = Client::new(node);
     let req = client.post("/v1/requests", &json!({"verifier": verifier, "scope": scope, "predicates": [spec]}), Some(&key))?;
     write_new(out, &serde_json::to_vec_pretty(&req)?)?;
-    println!("proof request written to {} (challenge {}…, expires at {})", out.display(), &req["challenge"].as_str().unwrap_or("")[..8.min(req["challenge"].as_str().unwrap_or("").len())], req["expires_at"]);
+    let challenge = req["challenge"].as_str().unwrap_or("");
+    if as_json {
+        println!("{}", json!({"request_file": out, "challenge": challenge, "expires_at": req["expires_at"]}));
+    } else {
+        println!("proof request written to {} (challenge {}…, expires at {})", out.display(), challenge.get(..8).unwrap_or(challenge), req["expires_at"]);
+    }
     Ok(())
 }
 
-/// `zkreg prove`: entirely local except for fetching a bucket of the tree.
-pub fn prove(node: &str, wallet_path: &Path, keys: &Path, request: &Path, out: &Path, bucket_levels: usize) -> anyhow::Result<()> {
+/// `zkreg prove`: entirely local except for fetching a bucket of the tree
+/// (for Groth16 credentials); answers with any credential of either kind.
+pub fn prove(node: &str, wallet_path: &Path, keys: &Path, request_path: &Path, out: &Path, bucket_levels: usize, as_json: bool) -> anyhow::Result<()> {
     let (f, wallet) = WalletFile::read(wallet_path)?;
-    let request: ProofRequest = serde_json::from_slice(&std::fs::read(request)?).context("not a proof request")?;
+    let request: ProofRequest = serde_json::from_slice(&std::fs::read(request_path).with_context(|| format!("reading {}", request_path.display()))?)
+        .with_context(|| format!("{} is not a proof request", request_path.display()))?;
+    if out.exists() {
+        anyhow::bail!("{} exists; not overwriting it", out.display());
+    }
     let pk = zkreg_prover::keys::load_proving_key(&keys.join(zkreg_prover::keys::PROVING_KEY_FILE))?;
     let prover = PredicateProver::new(pk)?;
-    let held: Vec<HeldCredential> = f.credentials.into_iter().map(HeldCredential::Groth16).collect();
+    let held: Vec<HeldCredential> =
+        f.credentials.into_iter().map(HeldCredential::Groth16).chain(f.range_credentials.into_iter().map(HeldCredential::Bulletproofs)).collect();
     let client = Client::new(node);
     let paths = BucketPaths { client: &client, levels: bucket_levels };
     let started = std::time::Instant::now();
-    let presentation = build_presentation(&prover, &wallet, &request, &held, &paths, today(), &mut OsRng)?;
+    let presentation = with_spinner("proving", as_json, || build_presentation(&prover, &wallet, &request, &held, &paths, today(), &mut OsRng))
+        .map_err(|e| match e {
+            zkreg_prover::PresentationError::Groth16(zkreg_prover::ProveError::NotInTree) => {
+                anyhow::anyhow!("{e}: the credential is no longer in the ledger's tree (revoked?)")
+            }
+            e => e.into(),
+        })?;
+    let ms = started.elapsed().as_secs_f64() * 1e3;
     write_new(out, &serde_json::to_vec_pretty(&presentation)?)?;
-    println!("presentation written to {} ({} proof(s), {:.0} ms)", out.display(), presentation.proofs.len(), started.elapsed().as_secs_f64() * 1e3);
+    if as_json {
+        println!("{}", json!({"presentation_file": out, "proofs": presentation.proofs.len(), "ms": (ms * 10.0).round() / 10.0}));
+    } else {
+        println!("presentation written to {} ({} proof(s), {ms:.0} ms)", out.display(), presentation.proofs.len());
+    }
     Ok(())
 }
 
 /// `zkreg verify`: the bank asks the node to verify a presentation.
 pub fn verify(node: &str, key: &Path, presentation: &Path, as_json: bool) -> anyhow::Result<()> {
     let key = read_key(key)?;
-    let p: Presentation = serde_json::from_slice(&std::fs::read(presentation)?).context("not a presentation")?;
+    let p: Presentation = serde_json::from_slice(&std::fs::read(presentation).with_context(|| format!("reading {}", presentation.display()))?)
+        .with_context(|| format!("{} is not a presentation", presentation.display()))?;
     let v = Client::new(node).post("/v1/presentations/verify", &json!({"presentation": p}), Some(&key))?;
     if as_json {
         println!("{v}");
+    } else if v["linkable"] == json!(true) {
+        println!("verified: {} predicate(s) hold (Bulletproofs: linkable, the commitment is visible)", v["predicates"]);
     } else {
         println!("verified: {} predicate(s) hold; holder pseudonym {}", v["predicates"], v["pseudonym"].as_str().unwrap_or("-"));
     }
@@ -202,7 +430,7 @@ pub fn dev(dir: &Path, listen: &str) -> anyhow::Result<()> {
     let regulator = key("central-bank.key")?;
     key("bank.key")?;
     if !path("citizen.wallet.json").exists() {
-        wallet_new(&path("citizen.wallet.json"))?;
+        wallet_new(&path("citizen.wallet.json"), false)?;
     }
     let genesis_path = path("genesis.json");
     let genesis = if genesis_path.exists() {
@@ -222,8 +450,7 @@ pub fn dev(dir: &Path, listen: &str) -> anyhow::Result<()> {
     let keys_dir = path("keys");
     if !keys_dir.join(zkreg_prover::keys::PROVING_KEY_FILE).exists() {
         eprintln!("trusted setup of the predicate circuit (development only: the toxic waste is discarded but not ceremonially)…");
-        let (pk, _) = zkreg_prover::setup(&mut OsRng)?;
-        zkreg_prover::keys::write_keys(&keys_dir, &pk)?;
+        setup(&keys_dir, false)?;
     }
     let vk = zkreg_prover::keys::load_verifying_key(&keys_dir.join(zkreg_prover::keys::VERIFYING_KEY_FILE))?;
     let mut config = zkreg_api::node::NodeConfig::new(path("data"), Some(genesis.clone()));
@@ -260,4 +487,124 @@ pub fn dev(dir: &Path, listen: &str) -> anyhow::Result<()> {
         node.stop().await;
         Ok::<_, anyhow::Error>(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    use super::*;
+
+    /// A wallet file in `dir` and its wallet.
+    fn wallet_in(dir: &Path, seed: u8) -> (PathBuf, Wallet) {
+        let wallet = Wallet::from_seed([seed; 32]);
+        let path = dir.join(format!("wallet-{seed}.json"));
+        std::fs::write(&path, serde_json::to_vec(&WalletFile { seed: wallet.seed_hex().to_string(), ..Default::default() }).unwrap()).unwrap();
+        (path, wallet)
+    }
+
+    fn range_file(holder_key: [u8; 32], value: u64, r: &mut ChaCha20Rng) -> RangeCredentialFile {
+        let opening = PedersenOpening::random(value, r);
+        RangeCredentialFile {
+            schema: "credit-score".into(),
+            issuer: "central-bank".into(),
+            expiry: 30_000,
+            holder_key: hex::encode(holder_key),
+            commitment: hex::encode(opening.commit().to_bytes()),
+            opening,
+        }
+    }
+
+    fn write(dir: &Path, name: &str, value: &impl Serialize) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, serde_json::to_vec(value).unwrap()).unwrap();
+        path
+    }
+
+    #[test]
+    fn credential_files_say_their_kind_and_the_old_format_still_parses() {
+        let r = &mut ChaCha20Rng::seed_from_u64(1);
+        let wallet = Wallet::from_seed([1; 32]);
+        let opening = CredentialOpening::issue("credit-score", "central-bank", wallet.holder_id(), 720, 30_000, r);
+
+        let tagged = serde_json::to_value(CredentialFile::Groth16(opening.clone())).unwrap();
+        assert_eq!(tagged["kind"], "groth16");
+        let CredentialFile::Groth16(back) = CredentialFile::parse(tagged.to_string().as_bytes()).unwrap() else { panic!("not groth16") };
+        assert_eq!(back, opening);
+        // A file written before `kind` existed is a Groth16 opening.
+        let CredentialFile::Groth16(back) = CredentialFile::parse(&serde_json::to_vec(&opening).unwrap()).unwrap() else { panic!("not groth16") };
+        assert_eq!(back, opening);
+
+        let range = serde_json::to_value(CredentialFile::Bulletproofs(range_file(wallet.auth_public(), 720, r))).unwrap();
+        assert_eq!(range["kind"], "bulletproofs");
+        let CredentialFile::Bulletproofs(back) = CredentialFile::parse(range.to_string().as_bytes()).unwrap() else { panic!("not bulletproofs") };
+        assert_eq!((back.opening.value, back.holder_key), (720, hex::encode(wallet.auth_public())));
+
+        let mut wrong_kind = range.clone();
+        wrong_kind["kind"] = json!("groth16");
+        let mut extra = range.clone();
+        extra["leaf_index"] = json!(3);
+        let mut unknown = tagged.clone();
+        unknown["kind"] = json!("plonk");
+        let mut number = tagged.clone();
+        number["kind"] = json!(1);
+        for bad in [wrong_kind, extra, unknown, number, json!([1, 2]), json!({"kind": "bulletproofs"})] {
+            assert!(CredentialFile::parse(bad.to_string().as_bytes()).is_err(), "{bad}");
+        }
+        let err = CredentialFile::parse(b"{\"kind\": \"plonk\"}").err().map(|e| format!("{e:#}")).unwrap_or_default();
+        assert!(err.contains("plonk"), "{err}");
+        assert!(CredentialFile::parse(b"not json").is_err());
+    }
+
+    #[test]
+    fn bulletproofs_import_checks_holder_key_and_commitment() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = &mut ChaCha20Rng::seed_from_u64(2);
+        let (path, wallet) = wallet_in(dir.path(), 1);
+        let other = Wallet::from_seed([2; 32]);
+
+        // For another holder's key: refused, and the wallet file is unchanged.
+        let before = std::fs::read(&path).unwrap();
+        let theirs = write(dir.path(), "theirs.json", &CredentialFile::Bulletproofs(range_file(other.auth_public(), 720, r)));
+        let err = wallet_import(&path, &theirs, true).unwrap_err();
+        assert!(err.to_string().contains("another holder key"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+
+        // An opening of another value than the registered commitment: refused.
+        let mut tampered = range_file(wallet.auth_public(), 720, r);
+        tampered.opening.value = 850;
+        let tampered = write(dir.path(), "tampered.json", &CredentialFile::Bulletproofs(tampered));
+        let err = wallet_import(&path, &tampered, true).unwrap_err();
+        assert!(err.to_string().contains("does not open"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+
+        // Its own: imported once, held beside the Groth16 credentials, and not twice.
+        let mine = write(dir.path(), "mine.json", &CredentialFile::Bulletproofs(range_file(wallet.auth_public(), 720, r)));
+        wallet_import(&path, &mine, true).unwrap();
+        let groth16 = CredentialOpening::issue("licence.food-business", "central-bank", wallet.holder_id(), 2, 30_000, r);
+        let groth16 = write(dir.path(), "licence.json", &CredentialFile::Groth16(groth16));
+        wallet_import(&path, &groth16, true).unwrap();
+        let (f, _) = WalletFile::read(&path).unwrap();
+        assert_eq!((f.credentials.len(), f.range_credentials.len()), (1, 1));
+        assert_eq!(f.range_credentials[0].opening.value, 720);
+        assert!(wallet_import(&path, &mine, true).unwrap_err().to_string().contains("already holds"));
+        assert!(wallet_import(&path, &groth16, true).unwrap_err().to_string().contains("already holds"));
+
+        // A Groth16 credential for another holder id: refused.
+        let not_mine = CredentialOpening::issue("credit-score", "central-bank", other.holder_id(), 720, 30_000, r);
+        let not_mine = write(dir.path(), "not-mine.json", &not_mine);
+        assert!(wallet_import(&path, &not_mine, true).is_err());
+    }
+
+    #[test]
+    fn wallet_files_without_bulletproofs_credentials_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let wallet = Wallet::from_seed([3; 32]);
+        let old = json!({"seed": wallet.seed_hex().to_string(), "credentials": []});
+        let path = write(dir.path(), "old.json", &old);
+        let (f, loaded) = WalletFile::read(&path).unwrap();
+        assert!(f.range_credentials.is_empty());
+        assert_eq!(loaded.auth_public(), wallet.auth_public());
+    }
 }

@@ -2,12 +2,14 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod bench;
 mod bench_api;
 mod bench_ledger;
 mod cli;
+mod config;
 mod ledger_node;
 
 /// zkreg: a privacy-preserving credit and identity registry.
@@ -37,13 +39,17 @@ enum Command {
         /// Where to write the key (refuses to overwrite).
         #[arg(long)]
         out: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// A holder's wallet: new, show, import a credential.
     Wallet {
         #[command(subcommand)]
         what: WalletCommand,
     },
-    /// Regulator: issue a credential to a holder id and write the holder's credential file.
+    /// Regulator: issue a credential (Groth16 to a holder id, or Bulletproofs
+    /// to a holder's authentication key) and write the holder's credential file.
     Issue {
         /// The node's URL.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -57,9 +63,17 @@ enum Command {
         /// Schema (e.g. credit-score, licence.food-business).
         #[arg(long)]
         schema: String,
-        /// The holder id (`zkreg wallet show`).
-        #[arg(long)]
-        holder: String,
+        /// The holder id (`zkreg wallet show`), for a Groth16 credential.
+        #[arg(long, required_unless_present = "bulletproofs", conflicts_with = "bulletproofs")]
+        holder: Option<String>,
+        /// Issue a Bulletproofs (Pedersen) credential instead: no trusted
+        /// setup, but its presentations are linkable (the commitment is visible).
+        #[arg(long, requires = "holder_key")]
+        bulletproofs: bool,
+        /// The holder's authentication key (`zkreg wallet show`), for a
+        /// Bulletproofs credential.
+        #[arg(long, requires = "bulletproofs")]
+        holder_key: Option<String>,
         /// The value (a score, a licence class…).
         #[arg(long)]
         value: u64,
@@ -69,6 +83,9 @@ enum Command {
         /// Credential file for the holder.
         #[arg(long)]
         out: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Regulator: revoke a credential it issued.
     Revoke {
@@ -78,9 +95,12 @@ enum Command {
         /// The regulator's key file.
         #[arg(long)]
         key: PathBuf,
-        /// The credential's commitment (hex).
+        /// The credential's commitment (hex, as `zkreg issue` printed it).
         #[arg(long)]
         commitment: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Bank: create a proof request with a fresh challenge.
     Request {
@@ -117,6 +137,9 @@ enum Command {
         /// Where to write the request.
         #[arg(long)]
         out: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Holder: prove locally that the wallet satisfies a request.
     Prove {
@@ -138,6 +161,9 @@ enum Command {
         /// Bucket height in levels: the node learns only which 4^levels leaves.
         #[arg(long, default_value_t = 5)]
         bucket_levels: usize,
+        /// Print one JSON object instead of text (and no spinner).
+        #[arg(long)]
+        json: bool,
     },
     /// Bank: verify a presentation on the node that issued its request.
     Verify {
@@ -160,24 +186,48 @@ enum Command {
         /// Directory to write predicate.pk, predicate.vk and predicate.vk.sha256 into.
         #[arg(long, default_value = "zkreg-keys")]
         out: PathBuf,
-        /// Print one JSON object instead of text.
+        /// Print one JSON object instead of text (and no spinner).
         #[arg(long)]
         json: bool,
     },
-    /// Run a node: the ledger and the REST API under /v1.
+    /// Run a node: the ledger and the REST API under /v1. Each setting comes
+    /// from its flag, else its environment variable, else the --config file,
+    /// else its default.
     Node {
-        /// Data directory (sled).
-        #[arg(long, env = "ZKREG_DATA_DIR", default_value = "zkreg-data")]
-        data_dir: PathBuf,
-        /// Genesis file (needed for a new data directory).
-        #[arg(long, env = "ZKREG_GENESIS")]
+        /// TOML file with any of the settings below, keys named as the flags
+        /// with `_` for `-` (e.g. `block_ms = 50`); unknown keys are an error.
+        #[arg(long, env = "ZKREG_CONFIG")]
+        config: Option<PathBuf>,
+        /// Data directory (sled) [env: ZKREG_DATA_DIR] [default: zkreg-data].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Genesis file, needed for a new data directory [env: ZKREG_GENESIS].
+        #[arg(long)]
         genesis: Option<PathBuf>,
-        /// Address to listen on.
-        #[arg(long, env = "ZKREG_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// Cut a block at least this often (milliseconds).
-        #[arg(long, env = "ZKREG_BLOCK_MS", default_value_t = 50)]
-        block_ms: u64,
+        /// Address to listen on [env: ZKREG_LISTEN] [default: 127.0.0.1:8080].
+        #[arg(long)]
+        listen: Option<String>,
+        /// Cut a block at least this often, in milliseconds [env: ZKREG_BLOCK_MS] [default: 50].
+        #[arg(long)]
+        block_ms: Option<u64>,
+        /// Largest request body accepted, in bytes [env: ZKREG_MAX_BODY_BYTES] [default: 262144].
+        #[arg(long)]
+        max_body_bytes: Option<usize>,
+        /// How many days a proof's `today` may differ from the node's [env: ZKREG_DAY_TOLERANCE] [default: 1].
+        #[arg(long)]
+        day_tolerance: Option<u32>,
+        /// How long a submitted transaction may wait for its block, in
+        /// milliseconds [env: ZKREG_COMMIT_TIMEOUT_MS] [default: 10000].
+        #[arg(long)]
+        commit_timeout_ms: Option<u64>,
+        /// How far a signed request's timestamp may be from the node's clock,
+        /// in seconds [env: ZKREG_SIGNATURE_WINDOW_S] [default: 300].
+        #[arg(long)]
+        signature_window_s: Option<u64>,
+        /// Most (key, nonce) pairs of signed requests remembered at once
+        /// [env: ZKREG_MAX_SEEN_NONCES] [default: 1000000].
+        #[arg(long)]
+        max_seen_nonces: Option<usize>,
     },
     /// Run a single ledger node fed with hex-encoded signed transactions on
     /// standard input; prints `ack <tx id> <height> <ok|code>` once a
@@ -220,6 +270,9 @@ enum WalletCommand {
         /// The wallet file (refuses to overwrite).
         #[arg(long, default_value = "wallet.json")]
         wallet: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Show the holder id to give a regulator, and the credentials held.
     Show {
@@ -230,13 +283,17 @@ enum WalletCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Import a credential file from a regulator (checked against the holder id).
+    /// Import a credential file from a regulator (checked against the holder
+    /// id, or for a Bulletproofs credential the authentication key).
     Import {
         /// The wallet file.
         #[arg(long, default_value = "wallet.json")]
         wallet: PathBuf,
         /// The credential file.
         credential: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -285,26 +342,35 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Dev { dir, listen } => cli::dev(&dir, &listen)?,
-        Command::Keys { out } => {
+        Command::Keys { out, json } => {
             let key = cli::new_key(&out)?;
-            println!("{} (public key {})", out.display(), hex::encode(key.verifying_key().to_bytes()));
+            let public = hex::encode(key.verifying_key().to_bytes());
+            if json {
+                println!("{}", serde_json::json!({"key_file": out, "public_key": public}));
+            } else {
+                println!("{} (public key {public})", out.display());
+            }
         }
-        Command::Wallet { what: WalletCommand::New { wallet } } => cli::wallet_new(&wallet)?,
+        Command::Wallet { what: WalletCommand::New { wallet, json } } => cli::wallet_new(&wallet, json)?,
         Command::Wallet { what: WalletCommand::Show { wallet, json } } => cli::wallet_show(&wallet, json)?,
-        Command::Wallet { what: WalletCommand::Import { wallet, credential } } => cli::wallet_import(&wallet, &credential)?,
-        Command::Issue { node, key, issuer, schema, holder, value, valid_days, out } => {
-            cli::issue(&node, &key, &issuer, &schema, &holder, value, valid_days, &out)?
+        Command::Wallet { what: WalletCommand::Import { wallet, credential, json } } => cli::wallet_import(&wallet, &credential, json)?,
+        Command::Issue { node, key, issuer, schema, holder, bulletproofs, holder_key, value, valid_days, out, json } => {
+            let to = match (holder.as_deref(), holder_key.as_deref(), bulletproofs) {
+                (Some(holder), None, false) => cli::Recipient::HolderId(holder),
+                (None, Some(holder_key), true) => cli::Recipient::HolderKey(holder_key),
+                _ => anyhow::bail!("give --holder <holder id> for a Groth16 credential, or --bulletproofs --holder-key <authentication key>"),
+            };
+            let what = cli::Issuance { issuer: &issuer, schema: &schema, value, valid_days };
+            cli::issue(&node, &key, &what, to, &out, json)?
         }
-        Command::Revoke { node, key, commitment } => cli::revoke(&node, &key, &commitment)?,
-        Command::Request { node, key, verifier, scope, schema, op, value, hi, issuers, bulletproofs, out } => {
-            cli::request(&node, &key, &verifier, &scope, &schema, &op, value, hi, issuers, bulletproofs, &out)?
+        Command::Revoke { node, key, commitment, json } => cli::revoke(&node, &key, &commitment, json)?,
+        Command::Request { node, key, verifier, scope, schema, op, value, hi, issuers, bulletproofs, out, json } => {
+            cli::request(&node, &key, &verifier, &scope, &schema, &op, value, hi, issuers, bulletproofs, &out, json)?
         }
-        Command::Prove { node, wallet, keys, request, out, bucket_levels } => cli::prove(&node, &wallet, &keys, &request, &out, bucket_levels)?,
+        Command::Prove { node, wallet, keys, request, out, bucket_levels, json } => cli::prove(&node, &wallet, &keys, &request, &out, bucket_levels, json)?,
         Command::Verify { node, key, presentation, json } => cli::verify(&node, &key, &presentation, json)?,
         Command::Setup { out, json } => {
-            let mut rng = rand::rngs::OsRng;
-            let (pk, _vk) = zkreg_prover::setup(&mut rng)?;
-            let fp = zkreg_prover::keys::write_keys(&out, &pk)?;
+            let fp = cli::setup(&out, json)?;
             if json {
                 println!("{}", serde_json::json!({"dir": out, "fingerprint": hex::encode(fp)}));
             } else {
@@ -335,11 +401,35 @@ fn main() -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&report)?);
             }
         }
-        Command::Node { data_dir, genesis, listen, block_ms } => {
-            let genesis = genesis.as_deref().map(ledger_node::read_genesis).transpose()?;
-            let mut config = zkreg_api::node::NodeConfig::new(data_dir, genesis);
-            config.block_interval = std::time::Duration::from_millis(block_ms.max(1));
-            let listener = std::net::TcpListener::bind(&listen)?;
+        Command::Node {
+            config,
+            data_dir,
+            genesis,
+            listen,
+            block_ms,
+            max_body_bytes,
+            day_tolerance,
+            commit_timeout_ms,
+            signature_window_s,
+            max_seen_nonces,
+        } => {
+            let flags = config::NodeSettings {
+                data_dir,
+                genesis,
+                listen,
+                block_ms,
+                max_body_bytes,
+                day_tolerance,
+                commit_timeout_ms,
+                signature_window_s,
+                max_seen_nonces,
+            };
+            // ZKREG_CONFIG is clap's (it fills `config`), so the resolver is not given it again.
+            let settings = config::NodeSettings::resolve(flags, config.as_deref(), |name| {
+                if name == config::CONFIG_ENV { None } else { std::env::var(name).ok() }
+            })?;
+            let config::ResolvedNode { config, listen } = settings.into_node(ledger_node::read_genesis)?;
+            let listener = std::net::TcpListener::bind(&listen).with_context(|| format!("binding {listen}"))?;
             actix_web::rt::System::new().block_on(async move {
                 let (node, server) = zkreg_api::node::start(config, listener)?;
                 eprintln!("zkreg node listening on http://{}", node.addr);
