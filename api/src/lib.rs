@@ -4,7 +4,9 @@
 
 pub mod auth;
 pub mod client;
+pub mod dto;
 pub mod error;
 pub mod metrics;
 pub mod node;
+pub mod openapi;
 pub mod routes;

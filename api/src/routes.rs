@@ -1,5 +1,7 @@
 //! HTTP handlers: parse and validate the request, call the ledger or the
-//! verifier, shape the response. Versioned under `/v1`.
+//! verifier, shape the response ([`crate::dto`]). Versioned under `/v1`;
+//! each handler's `#[utoipa::path]` feeds the OpenAPI document served at
+//! `/v1/openapi.json` ([`crate::openapi`]).
 //!
 //! Public reads and `POST /v1/transactions` (signed inside) need no HTTP
 //! signature; the bank endpoints (proof requests, verification) do, see
@@ -9,18 +11,25 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use rand::RngCore;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::json;
 
 use zkreg_circuits::field::fr_to_hex;
-use zkreg_registry::state::{CredentialKind, Receipt};
+use zkreg_registry::state::Receipt;
 use zkreg_registry::SignedTransaction;
-use zkreg_verifier::{verify_presentations, Clock, PredicateSpec, Presentation, ProofRequest};
+use zkreg_verifier::{verify_presentations, Clock, Presentation, ProofRequest};
 
 use crate::auth;
+use crate::dto::{
+    BatchOutcome, Block, BucketAnswer, Count, Credential, ErrorBody, Health, Issuer, NewRequest, Outcome, PathAnswer,
+    Refusal, Root, Schema, Stats, Status, SubmitTx, TxReceipt, Verification, VerifyBatch, VerifyPresentation,
+    VerifyingKey,
+};
 use crate::error::ApiError;
 use crate::node::{now_secs, AppState, IssuedRequest, NodeLedgerView};
 
 type Result<T> = std::result::Result<T, ApiError>;
+
+/// Most presentations in one `verify-batch` call.
+pub const MAX_BATCH: usize = 256;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -29,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics))
         .service(
             web::scope("/v1")
+                .route("/openapi.json", web::get().to(openapi))
                 .route("/status", web::get().to(status))
                 .route("/blocks/{height}", web::get().to(block))
                 .route("/transactions", web::post().to(submit))
@@ -90,19 +100,31 @@ async fn not_found() -> Result<HttpResponse> {
     Err(ApiError::NotFound("no such route".into()))
 }
 
+/// Liveness: the process serves HTTP.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(Health { status: "ok".into(), height: None })
 }
 
+/// Readiness: the ledger is open; the tip's height.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Health)))]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let view = state.view();
-    HttpResponse::Ok().json(json!({"status": "ready", "height": view.tip.height}))
+    HttpResponse::Ok().json(Health { status: "ready".into(), height: Some(state.view().tip.height) })
 }
 
-/// Prometheus metrics, text exposition format.
+/// Prometheus metrics, text exposition format: requests by route and
+/// status, latencies, verifications by outcome, issuances, revocations,
+/// block height, mempool size, leaves.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
     let text = state.metrics.render().map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok().content_type(crate::metrics::CONTENT_TYPE).body(text))
+}
+
+/// This document.
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "operations", responses((status = 200, description = "The OpenAPI 3 document of this API", body = Object)))]
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(crate::openapi::document())
 }
 
 fn hash32(s: &str, what: &'static str) -> Result<[u8; 32]> {
@@ -116,30 +138,24 @@ fn number(s: &str, what: &'static str) -> Result<u64> {
     s.parse().map_err(|_| ApiError::bad("bad_number", format!("{what} must be a non-negative integer")))
 }
 
+/// The chain id and the tip.
+#[utoipa::path(get, path = "/v1/status", tag = "public", responses((status = 200, body = Status)))]
 async fn status(state: web::Data<AppState>) -> HttpResponse {
     let view = state.view();
-    HttpResponse::Ok().json(json!({
-        "chain_id": state.chain_id,
-        "height": view.tip.height,
-        "tip_hash": hex::encode(view.tip.hash()),
-        "root": hex::encode(view.tip.tree_root),
-        "leaf_count": view.tip.leaf_count,
-        "root_window_blocks": view.roots.len(),
-    }))
-}
-
-fn receipt_json(r: &Receipt) -> serde_json::Value {
-    json!({
-        "tx_id": hex::encode(r.tx_id),
-        "height": r.height,
-        "index": r.index,
-        "ok": r.error.is_none(),
-        "code": r.error.as_ref().map(|e| e.0.clone()),
-        "message": r.error.as_ref().map(|e| e.1.clone()),
-        "leaf_index": r.leaf_index,
+    HttpResponse::Ok().json(Status {
+        chain_id: state.chain_id.clone(),
+        height: view.tip.height,
+        tip_hash: hex::encode(view.tip.hash()),
+        root: hex::encode(view.tip.tree_root),
+        leaf_count: view.tip.leaf_count,
+        root_window_blocks: view.roots.len(),
     })
 }
 
+/// A block's header and transaction ids.
+#[utoipa::path(get, path = "/v1/blocks/{height}", tag = "public",
+    params(("height" = u64, Path, description = "Block height")),
+    responses((status = 200, body = Block), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn block(state: web::Data<AppState>, height: web::Path<String>) -> Result<HttpResponse> {
     let height = number(&height, "height")?;
     let store = state.store.clone();
@@ -147,37 +163,38 @@ async fn block(state: web::Data<AppState>, height: web::Path<String>) -> Result<
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     let header = header.ok_or_else(|| ApiError::NotFound(format!("block {height}")))?;
-    let txs = txs.unwrap_or_default();
-    Ok(HttpResponse::Ok().json(json!({
-        "height": header.height,
-        "hash": hex::encode(header.hash()),
-        "prev_hash": hex::encode(header.prev_hash),
-        "tx_root": hex::encode(header.tx_root),
-        "tree_root": hex::encode(header.tree_root),
-        "leaf_count": header.leaf_count,
-        "time": header.time,
-        "transactions": txs.iter().map(|t| hex::encode(t.tx.id())).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Ok().json(Block {
+        height: header.height,
+        hash: hex::encode(header.hash()),
+        prev_hash: hex::encode(header.prev_hash),
+        tx_root: hex::encode(header.tx_root),
+        tree_root: hex::encode(header.tree_root),
+        leaf_count: header.leaf_count,
+        time: header.time,
+        transactions: txs.unwrap_or_default().iter().map(|t| hex::encode(t.tx.id())).collect(),
+    }))
 }
 
+/// A transaction's receipt.
+#[utoipa::path(get, path = "/v1/transactions/{id}", tag = "public",
+    params(("id" = String, Path, description = "Transaction id, 64 hex digits")),
+    responses((status = 200, body = TxReceipt), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn receipt(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
     let id = hash32(&id, "transaction id")?;
     let r = state.store.receipt(&id)?.ok_or_else(|| ApiError::NotFound("transaction".into()))?;
-    Ok(HttpResponse::Ok().json(receipt_json(&r)))
+    Ok(HttpResponse::Ok().json(TxReceipt::from(&r)))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SubmitBody {
-    /// Canonical bytes of the signed transaction, hex.
-    tx: String,
-}
-
-/// Submits a signed transaction and answers once its block is on disk: 200
-/// with the receipt, or 422 with the receipt if the ledger refused the
-/// transaction (its `code` and `message` say why; the refused transaction is
-/// recorded in the block and changes nothing else).
-async fn submit(state: web::Data<AppState>, body: web::Json<SubmitBody>) -> Result<HttpResponse> {
+/// Submits a signed transaction (governance, issue, revoke, …; the
+/// transaction carries its own ed25519 signature and the ledger checks the
+/// signer's role) and answers once its block is on disk: 200 with the
+/// receipt, or 422 with the receipt if the ledger refused the transaction
+/// (its `code` and `message` say why; the refused transaction is recorded in
+/// the block and changes nothing else).
+#[utoipa::path(post, path = "/v1/transactions", tag = "regulator", request_body = SubmitTx,
+    responses((status = 200, body = TxReceipt), (status = 422, description = "Refused by the ledger", body = TxReceipt),
+        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn submit(state: web::Data<AppState>, body: web::Json<SubmitTx>) -> Result<HttpResponse> {
     let bytes = hex::decode(body.tx.trim()).map_err(|_| ApiError::bad("bad_hex", "tx must be hex"))?;
     let tx = SignedTransaction::from_bytes(&bytes)?;
     let st = state.clone();
@@ -203,63 +220,89 @@ async fn submit(state: web::Data<AppState>, body: web::Json<SubmitBody>) -> Resu
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let body = receipt_json(&receipt);
+    let body = TxReceipt::from(&receipt);
     Ok(match receipt.error {
         None => HttpResponse::Ok().json(body),
         Some(_) => HttpResponse::UnprocessableEntity().json(body),
     })
 }
 
+/// Registered regulators and the schemas each may issue.
+#[utoipa::path(get, path = "/v1/issuers", tag = "public", responses((status = 200, body = Vec<Issuer>)))]
 async fn issuers(state: web::Data<AppState>) -> HttpResponse {
     let view = state.view();
-    let list: Vec<_> = view
+    let list: Vec<Issuer> = view
         .registry
         .regulators
         .values()
-        .map(|r| json!({"name": r.name, "key": hex::encode(r.key), "schemas": r.schemas, "active": r.active, "since": r.since}))
+        .map(|r| Issuer { name: r.name.clone(), key: hex::encode(r.key), schemas: r.schemas.clone(), active: r.active, since: r.since })
         .collect();
     HttpResponse::Ok().json(list)
 }
 
+/// Registered credential schemas.
+#[utoipa::path(get, path = "/v1/schemas", tag = "public", responses((status = 200, body = Vec<Schema>)))]
 async fn schemas(state: web::Data<AppState>) -> HttpResponse {
     let view = state.view();
-    let list: Vec<_> =
-        view.registry.schemas.values().map(|s| json!({"name": s.name, "description": s.description, "since": s.since})).collect();
+    let list: Vec<Schema> = view
+        .registry
+        .schemas
+        .values()
+        .map(|s| Schema { name: s.name.clone(), description: s.description.clone(), since: s.since })
+        .collect();
     HttpResponse::Ok().json(list)
 }
 
+/// Registered Groth16 verifying keys and their fingerprints.
+#[utoipa::path(get, path = "/v1/verifying-keys", tag = "public", responses((status = 200, body = Vec<VerifyingKey>)))]
 async fn verifying_keys(state: web::Data<AppState>) -> HttpResponse {
     let view = state.view();
-    let list: Vec<_> = view
+    let list: Vec<VerifyingKey> = view
         .registry
         .verifying_keys
         .values()
-        .map(|k| json!({"circuit_id": k.circuit_id, "fingerprint": hex::encode(k.fingerprint), "key": hex::encode(&k.key), "since": k.since}))
+        .map(|k| VerifyingKey {
+            circuit_id: k.circuit_id.clone(),
+            fingerprint: hex::encode(k.fingerprint),
+            key: hex::encode(&k.key),
+            since: k.since,
+        })
         .collect();
     HttpResponse::Ok().json(list)
 }
 
+/// The roots a verifier accepts now (the window), oldest first.
+#[utoipa::path(get, path = "/v1/roots", tag = "public", responses((status = 200, body = Vec<Root>)))]
 async fn roots(state: web::Data<AppState>) -> HttpResponse {
     let view = state.view();
-    let list: Vec<_> = view.roots.iter().map(|(h, r)| json!({"height": h, "root": fr_to_hex(r)})).collect();
+    let list: Vec<Root> = view.roots.iter().map(|(h, r)| Root { height: *h, root: fr_to_hex(r) }).collect();
     HttpResponse::Ok().json(list)
 }
 
+/// One leaf's Merkle path against the current root. The node learns which
+/// leaf is about to be proven: holders should use `/v1/buckets/{leaf}`.
+#[utoipa::path(get, path = "/v1/paths/{leaf}", tag = "public",
+    params(("leaf" = u64, Path, description = "Leaf index")),
+    responses((status = 200, body = PathAnswer), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn path(state: web::Data<AppState>, leaf: web::Path<String>) -> Result<HttpResponse> {
     let leaf = number(&leaf, "leaf index")?;
     let ledger = state.ledger.lock().unwrap_or_else(|e| e.into_inner());
     let path = ledger.path(leaf)?;
-    Ok(HttpResponse::Ok().json(json!({"root": fr_to_hex(&ledger.root()), "height": ledger.height(), "path": path})))
+    Ok(HttpResponse::Ok().json(PathAnswer { root: fr_to_hex(&ledger.root()), height: ledger.height(), path }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 struct BucketQuery {
+    /// Bucket height in levels, 1 to 8 (default 5: 1,024 leaves).
     levels: Option<usize>,
 }
 
-/// A whole bucket subtree (4^levels leaves, 4^5 by default): the node learns
-/// which bucket, not which leaf.
+/// A whole bucket subtree (4^levels leaves, 4^5 by default) around a leaf,
+/// and the siblings above it: the node learns which bucket, not which leaf.
+#[utoipa::path(get, path = "/v1/buckets/{leaf}", tag = "public",
+    params(("leaf" = u64, Path, description = "Any leaf index in the bucket"), BucketQuery),
+    responses((status = 200, body = BucketAnswer), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn bucket(state: web::Data<AppState>, leaf: web::Path<String>, q: web::Query<BucketQuery>) -> Result<HttpResponse> {
     let leaf = number(&leaf, "leaf index")?;
     let levels = q.levels.unwrap_or(5);
@@ -268,59 +311,37 @@ async fn bucket(state: web::Data<AppState>, leaf: web::Path<String>, q: web::Que
     }
     let ledger = state.ledger.lock().unwrap_or_else(|e| e.into_inner());
     let b = ledger.bucket(leaf, levels)?;
-    let hexes = |v: &[ark_bn254::Fr]| v.iter().map(fr_to_hex).collect::<Vec<_>>();
-    Ok(HttpResponse::Ok().json(json!({
-        "first_leaf": b.first_leaf,
-        "levels": b.levels,
-        "nodes": b.nodes.iter().map(|l| hexes(l)).collect::<Vec<_>>(),
-        "upper_siblings": b.upper_siblings.iter().map(|t| hexes(t)).collect::<Vec<_>>(),
-        "root": fr_to_hex(&b.root),
-        "height": ledger.height(),
-    })))
+    Ok(HttpResponse::Ok().json(BucketAnswer::new(&b, ledger.height())))
 }
 
+/// A credential's public record by commitment: issuer, schema, status.
+#[utoipa::path(get, path = "/v1/credentials/{commitment}", tag = "public",
+    params(("commitment" = String, Path, description = "The commitment, 64 hex digits")),
+    responses((status = 200, body = Credential), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn credential(state: web::Data<AppState>, cm: web::Path<String>) -> Result<HttpResponse> {
     let cm = hash32(&cm, "commitment")?;
     let r = state.store.credential(&cm)?.ok_or_else(|| ApiError::NotFound("credential".into()))?;
-    let (backend, leaf_index, expiry) = match r.kind {
-        CredentialKind::Groth16 { leaf_index } => ("groth16", Some(leaf_index), None),
-        CredentialKind::Bulletproofs { expiry, .. } => ("bulletproofs", None, Some(expiry)),
-    };
-    Ok(HttpResponse::Ok().json(json!({
-        "backend": backend,
-        "issuer": r.issuer,
-        "schema": r.schema,
-        "status": if r.revoked_at.is_some() { "revoked" } else { "active" },
-        "issued_at": r.issued_at,
-        "revoked_at": r.revoked_at,
-        "leaf_index": leaf_index,
-        "expiry": expiry,
-    })))
+    Ok(HttpResponse::Ok().json(Credential::from(r)))
 }
 
+/// Credentials issued and revoked, per issuer and schema.
+#[utoipa::path(get, path = "/v1/stats", tag = "public", responses((status = 200, body = Stats)))]
 async fn stats(state: web::Data<AppState>) -> HttpResponse {
     let view = state.view();
-    let list: Vec<_> = view
+    let by_issuer_and_schema = view
         .registry
         .counts
         .iter()
-        .map(|((issuer, schema), c)| json!({"issuer": issuer, "schema": schema, "issued": c.issued, "revoked": c.revoked}))
+        .map(|((issuer, schema), c)| Count { issuer: issuer.clone(), schema: schema.clone(), issued: c.issued, revoked: c.revoked })
         .collect();
-    HttpResponse::Ok().json(json!({"leaf_count": view.tip.leaf_count, "by_issuer_and_schema": list}))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewRequest {
-    verifier: String,
-    scope: String,
-    predicates: Vec<PredicateSpec>,
-    /// Seconds the request stays valid (default 600, at most 86,400).
-    ttl_seconds: Option<u64>,
+    HttpResponse::Ok().json(Stats { leaf_count: view.tip.leaf_count, by_issuer_and_schema })
 }
 
 /// Creates a proof request with a fresh challenge for the signing bank; the
-/// challenge is single use.
+/// challenge is single use and only this bank may have answers verified.
+#[utoipa::path(post, path = "/v1/requests", tag = "bank", request_body = NewRequest, security(("zkreg_http_sig" = [])),
+    responses((status = 201, body = ProofRequest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)))]
 async fn create_request(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     let (body, bank): (NewRequest, _) = bank_json(&req, payload, &state).await?;
     let ttl = body.ttl_seconds.unwrap_or(600);
@@ -344,12 +365,6 @@ async fn create_request(req: HttpRequest, state: web::Data<AppState>, payload: w
     Ok(HttpResponse::Created().json(request))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerifyBody {
-    presentation: Presentation,
-}
-
 /// The request this node issued for `presentation`'s challenge, if `bank`
 /// asked for it.
 fn issued_request(state: &AppState, bank: &[u8; 32], presentation: &Presentation) -> Result<ProofRequest> {
@@ -370,29 +385,30 @@ fn issued_request(state: &AppState, bank: &[u8; 32], presentation: &Presentation
 /// challenge (checked before anything is spent): the Groth16 proofs of all
 /// of them go into one batch equation. One result per presentation, in
 /// order, each counted in the metrics by outcome.
-fn verify_many(state: &AppState, bank: &[u8; 32], presentations: &[Presentation]) -> Result<Vec<Result<serde_json::Value>>> {
-    let mut results: Vec<Result<serde_json::Value>> = Vec::with_capacity(presentations.len());
+fn verify_many(state: &AppState, bank: &[u8; 32], presentations: &[Presentation]) -> Result<Vec<Result<Verification>>> {
+    let mut results: Vec<Result<Verification>> = Vec::with_capacity(presentations.len());
     let mut asked = Vec::new();
     for (at, p) in presentations.iter().enumerate() {
         match issued_request(state, bank, p) {
             Ok(request) => {
                 asked.push((at, request));
-                // Filled in once the batch is verified.
-                results.push(Ok(serde_json::Value::Null));
+                // Replaced once the batch is verified.
+                results.push(Err(ApiError::Internal("not verified".into())));
             }
             Err(e) => results.push(Err(e)),
         }
     }
-    let view = state.view();
-    let verifier = state.verifier(&view)?;
-    let ledger_view = NodeLedgerView { view: &view, store: &state.store };
-    let clock = Clock { now: now_secs(), day_tolerance: state.config.day_tolerance };
-    let items: Vec<_> = asked.iter().map(|(at, request)| (request, &presentations[*at])).collect();
-    let verified = verify_presentations(&verifier, &items, &ledger_view, &state.challenges, clock, &mut rand::rngs::OsRng);
-    for ((at, _), outcome) in asked.iter().zip(verified) {
-        results[*at] = outcome
-            .map(|v| json!({"verified": true, "pseudonym": v.pseudonym, "predicates": v.predicates, "linkable": v.linkable}))
-            .map_err(ApiError::from);
+    if !asked.is_empty() {
+        let view = state.view();
+        let verifier = state.verifier(&view)?;
+        let ledger_view = NodeLedgerView { view: &view, store: &state.store };
+        let clock = Clock { now: now_secs(), day_tolerance: state.config.day_tolerance };
+        let items: Vec<_> = asked.iter().map(|(at, request)| (request, &presentations[*at])).collect();
+        let verified =
+            verify_presentations(&verifier, &items, &ledger_view, &state.challenges, clock, &mut rand::rngs::OsRng);
+        for ((at, _), outcome) in asked.iter().zip(verified) {
+            results[*at] = outcome.map(Verification::from).map_err(ApiError::from);
+        }
     }
     for outcome in &results {
         state.metrics.record_verification(match outcome {
@@ -404,9 +420,16 @@ fn verify_many(state: &AppState, bank: &[u8; 32], presentations: &[Presentation]
 }
 
 /// Verifies a presentation against the request this node issued for its
-/// challenge, for the bank that asked for it.
+/// challenge, for the bank that asked for it. A refusal is 422 with the
+/// verifier's code (`proof_rejected`, `root_not_in_window`,
+/// `challenge_replayed`, …); the challenge is spent only by an accepted
+/// presentation.
+#[utoipa::path(post, path = "/v1/presentations/verify", tag = "bank", request_body = VerifyPresentation, security(("zkreg_http_sig" = [])),
+    responses((status = 200, body = Verification), (status = 422, description = "Refused; `code` says why", body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 503, description = "No verifying key registered yet", body = ErrorBody)))]
 async fn verify(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
-    let (body, bank): (VerifyBody, _) = bank_json(&req, payload, &state).await?;
+    let (body, bank): (VerifyPresentation, _) = bank_json(&req, payload, &state).await?;
     let st = state.clone();
     let mut out = web::block(move || verify_many(&st, &bank, std::slice::from_ref(&body.presentation)))
         .await
@@ -414,26 +437,28 @@ async fn verify(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
     Ok(HttpResponse::Ok().json(out.pop().unwrap_or_else(|| unreachable!("one result per presentation"))?))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerifyBatchBody {
-    presentations: Vec<Presentation>,
-}
-
-/// Verifies many presentations for the signing bank; one result per
+/// Verifies up to 256 presentations for the signing bank, with the Groth16
+/// proofs of all of them in one batch equation; one outcome per
 /// presentation, in order (`forbidden` for another bank's challenge).
+#[utoipa::path(post, path = "/v1/presentations/verify-batch", tag = "bank", request_body = VerifyBatch, security(("zkreg_http_sig" = [])),
+    responses((status = 200, body = BatchOutcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 503, description = "No verifying key registered yet", body = ErrorBody)))]
 async fn verify_batch(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
-    let (body, bank): (VerifyBatchBody, _) = bank_json(&req, payload, &state).await?;
-    if body.presentations.len() > 256 {
-        return Err(ApiError::bad("batch_too_large", "at most 256 presentations per batch"));
+    let (body, bank): (VerifyBatch, _) = bank_json(&req, payload, &state).await?;
+    if body.presentations.len() > MAX_BATCH {
+        return Err(ApiError::bad("batch_too_large", format!("at most {MAX_BATCH} presentations per batch")));
     }
     let st = state.clone();
     let results = web::block(move || verify_many(&st, &bank, &body.presentations))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let results: Vec<_> = results
+    let results = results
         .into_iter()
-        .map(|outcome| outcome.unwrap_or_else(|e| json!({"verified": false, "code": e.code(), "message": e.to_string()})))
+        .map(|outcome| match outcome {
+            Ok(v) => Outcome::Verified(v),
+            Err(e) => Outcome::Refused(Refusal { verified: false, code: e.code().into(), message: e.to_string() }),
+        })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"results": results})))
+    Ok(HttpResponse::Ok().json(BatchOutcome { results }))
 }

@@ -19,6 +19,7 @@ pub const PRESENTATION_VERSION: u32 = 1;
 
 /// A Groth16 predicate proof.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Groth16Proof {
     /// Index of the request predicate this proof answers.
@@ -27,11 +28,13 @@ pub struct Groth16Proof {
     pub issuer: String,
     /// Commitment-tree root the proof is against (must be in the ledger's window).
     #[serde(with = "crate::serde_fr::hex_fr")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub root: Fr,
     /// The day the proof speaks for (days since 1970-01-01).
     pub today: u32,
     /// The holder's pseudonym under the request's scope.
     #[serde(with = "crate::serde_fr::hex_fr")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub pseudonym: Fr,
     /// The proof: compressed `A ‖ B ‖ C`, 128 bytes, hex.
     pub proof: String,
@@ -40,6 +43,7 @@ pub struct Groth16Proof {
 /// A Bulletproofs range presentation of a Pedersen credential (linkable: the
 /// commitment is visible).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BulletproofsProof {
     /// Index of the request predicate this proof answers.
@@ -56,6 +60,7 @@ pub struct BulletproofsProof {
 
 /// One proof of a presentation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "backend", rename_all = "lowercase")]
 pub enum CredentialProof {
     /// Groth16 predicate proof.
@@ -76,6 +81,7 @@ impl CredentialProof {
 
 /// A holder's answer to a request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Presentation {
     /// Format version ([`PRESENTATION_VERSION`]).

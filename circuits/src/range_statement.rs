@@ -253,13 +253,16 @@ impl Drop for PedersenOpening {
 /// In JSON both fields are lower-case hex strings (a `0x` prefix is accepted
 /// on input).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RangeProofBundle {
     /// The aggregated range proof, as `bulletproofs::RangeProof::to_bytes`.
     #[serde(with = "hex_bytes")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub proof: Vec<u8>,
     /// The holder's ed25519 signature over the holder-binding challenge.
     #[serde(with = "hex_signature")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub signature: [u8; 64],
 }
 

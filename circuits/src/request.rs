@@ -21,6 +21,7 @@ pub const MAX_PREDICATES: usize = 16;
 
 /// A comparison on a credential's value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op")]
 pub enum Operator {
     /// `value >= value`.
@@ -66,6 +67,7 @@ impl Operator {
 
 /// Which proof system a predicate is to be proven with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// Groth16 predicate circuit: hides the value and the credential, unlinkable across scopes.
@@ -78,6 +80,7 @@ pub enum Backend {
 /// One condition of a request. (Unknown fields are ignored here: serde
 /// cannot refuse them next to the flattened operator.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PredicateSpec {
     /// The credential schema, e.g. `credit-score` or `licence.food-business`.
     pub schema: String,
@@ -94,6 +97,7 @@ pub struct PredicateSpec {
 
 /// A verifier's request for a presentation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProofRequest {
     /// Format version ([`REQUEST_VERSION`]).

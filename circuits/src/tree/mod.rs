@@ -54,11 +54,13 @@ pub fn position_digits(index: u64) -> [u8; TREE_DEPTH] {
 /// The sibling hashes from a leaf to the root: at each level the three other
 /// children of the node on the path, in child order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MerklePath {
     /// Index of the leaf this path opens.
     pub leaf_index: u64,
     /// `siblings[level]`, leaf level first; each entry has exactly three hashes.
     #[serde(with = "crate::serde_fr::vec_triple")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<String>>))]
     pub siblings: Vec<[Fr; 3]>,
 }
 

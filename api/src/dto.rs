@@ -1,0 +1,345 @@
+//! The JSON bodies the API answers with. Each is a plain serde type with an
+//! OpenAPI schema, so the handlers, the document at `/v1/openapi.json` and
+//! the clients agree on one definition.
+//!
+//! Hashes, keys and field elements are lower-case hex strings; heights,
+//! counts and leaf indices are JSON integers.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use zkreg_circuits::field::fr_to_hex;
+use zkreg_circuits::tree::MerklePath;
+use zkreg_registry::state::{CredentialKind, CredentialRecord, Receipt};
+use zkreg_registry::Bucket;
+use zkreg_verifier::Verified;
+
+/// An error: a stable machine-readable `code` and a message for people.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable code, e.g. `bad_json`, `challenge_replayed`, `forbidden`.
+    pub code: String,
+    /// What went wrong (opaque for 5xx).
+    pub message: String,
+}
+
+/// `GET /healthz`, `GET /readyz`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok` (alive) or `ready` (ledger open, serving).
+    pub status: String,
+    /// Height of the tip (`/readyz` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u64>,
+}
+
+/// `GET /v1/status`: the chain and its tip.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Status {
+    /// The chain id every transaction names.
+    pub chain_id: String,
+    /// Height of the tip.
+    pub height: u64,
+    /// Hash of the tip's header.
+    pub tip_hash: String,
+    /// Commitment-tree root after the tip.
+    pub root: String,
+    /// Leaves in the commitment tree.
+    pub leaf_count: u64,
+    /// How many recent roots a verifier accepts (the revocation latency, in blocks).
+    pub root_window_blocks: usize,
+}
+
+/// `GET /v1/blocks/{height}`: a header and its transaction ids.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Block {
+    /// Height.
+    pub height: u64,
+    /// Hash of this header.
+    pub hash: String,
+    /// Hash of the previous header.
+    pub prev_hash: String,
+    /// Merkle root of the block's signed transactions.
+    pub tx_root: String,
+    /// Commitment-tree root after the block.
+    pub tree_root: String,
+    /// Leaves after the block.
+    pub leaf_count: u64,
+    /// Block time, Unix seconds.
+    pub time: u64,
+    /// Ids of the block's transactions, in order.
+    pub transactions: Vec<String>,
+}
+
+/// The outcome of a transaction (`POST /v1/transactions`, `GET /v1/transactions/{id}`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TxReceipt {
+    /// Transaction id.
+    pub tx_id: String,
+    /// Height of the block that holds it.
+    pub height: u64,
+    /// Position in the block.
+    pub index: u32,
+    /// Whether it applied.
+    pub ok: bool,
+    /// Why the ledger refused it (stable code), if it did.
+    pub code: Option<String>,
+    /// Why the ledger refused it, for people.
+    pub message: Option<String>,
+    /// The leaf an applied Groth16 issuance got.
+    pub leaf_index: Option<u64>,
+}
+
+impl From<&Receipt> for TxReceipt {
+    fn from(r: &Receipt) -> Self {
+        TxReceipt {
+            tx_id: hex::encode(r.tx_id),
+            height: r.height,
+            index: r.index,
+            ok: r.error.is_none(),
+            code: r.error.as_ref().map(|e| e.0.clone()),
+            message: r.error.as_ref().map(|e| e.1.clone()),
+            leaf_index: r.leaf_index,
+        }
+    }
+}
+
+/// `POST /v1/transactions` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitTx {
+    /// Canonical bytes of the signed transaction, hex.
+    pub tx: String,
+}
+
+/// A registered regulator.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Issuer {
+    /// Its name (the issuer of its credentials).
+    pub name: String,
+    /// Its ed25519 key, hex.
+    pub key: String,
+    /// Schemas it may issue.
+    pub schemas: Vec<String>,
+    /// False once retired.
+    pub active: bool,
+    /// Height it was registered at.
+    pub since: u64,
+}
+
+/// A registered credential schema.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Schema {
+    /// Its name.
+    pub name: String,
+    /// What the value means.
+    pub description: String,
+    /// Height it was registered at.
+    pub since: u64,
+}
+
+/// A registered Groth16 verifying key.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VerifyingKey {
+    /// Circuit identifier (`zkreg-predicate-v1`).
+    pub circuit_id: String,
+    /// SHA-256 of the key's canonical compressed bytes, hex.
+    pub fingerprint: String,
+    /// The key, canonical compressed arkworks bytes, hex.
+    pub key: String,
+    /// Height it was registered at.
+    pub since: u64,
+}
+
+/// A root of the accepted window.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Root {
+    /// Height of the block that produced it.
+    pub height: u64,
+    /// The commitment-tree root.
+    pub root: String,
+}
+
+/// `GET /v1/paths/{leaf}`: one leaf's Merkle path (tells the node which leaf; prefer buckets).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PathAnswer {
+    /// The root the path opens to.
+    pub root: String,
+    /// The height of that root.
+    pub height: u64,
+    /// The sibling hashes.
+    pub path: MerklePath,
+}
+
+/// `GET /v1/buckets/{leaf}`: the whole subtree of 4^levels leaves around a
+/// leaf and the siblings above it; the holder takes its own path from it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BucketAnswer {
+    /// First leaf of the bucket.
+    pub first_leaf: u64,
+    /// Height of the bucket subtree, in levels.
+    pub levels: usize,
+    /// The subtree's nodes, leaf level first (4^levels hashes, then a quarter of that, …).
+    pub nodes: Vec<Vec<String>>,
+    /// Above the bucket, the three sibling hashes at each level up to the root.
+    pub upper_siblings: Vec<Vec<String>>,
+    /// The root.
+    pub root: String,
+    /// The height of that root.
+    pub height: u64,
+}
+
+impl BucketAnswer {
+    /// The answer for `bucket` at `height`.
+    pub fn new(bucket: &Bucket, height: u64) -> Self {
+        let hexes = |v: &[ark_bn254::Fr]| v.iter().map(fr_to_hex).collect::<Vec<_>>();
+        BucketAnswer {
+            first_leaf: bucket.first_leaf,
+            levels: bucket.levels,
+            nodes: bucket.nodes.iter().map(|l| hexes(l)).collect(),
+            upper_siblings: bucket.upper_siblings.iter().map(|t| hexes(t)).collect(),
+            root: fr_to_hex(&bucket.root),
+            height,
+        }
+    }
+}
+
+/// `GET /v1/credentials/{commitment}`: a credential's public record.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Credential {
+    /// `groth16` (a leaf of the tree) or `bulletproofs` (a registered Pedersen commitment, linkable).
+    pub backend: String,
+    /// The issuing regulator.
+    pub issuer: String,
+    /// The schema.
+    pub schema: String,
+    /// `active` or `revoked`.
+    pub status: String,
+    /// Height it was issued at.
+    pub issued_at: u64,
+    /// Height it was revoked at.
+    pub revoked_at: Option<u64>,
+    /// Its leaf (Groth16).
+    pub leaf_index: Option<u64>,
+    /// Its last valid day, days since 1970-01-01 (Bulletproofs; a Groth16 expiry is private).
+    pub expiry: Option<u32>,
+}
+
+impl From<CredentialRecord> for Credential {
+    fn from(r: CredentialRecord) -> Self {
+        let (backend, leaf_index, expiry) = match r.kind {
+            CredentialKind::Groth16 { leaf_index } => ("groth16", Some(leaf_index), None),
+            CredentialKind::Bulletproofs { expiry, .. } => ("bulletproofs", None, Some(expiry)),
+        };
+        Credential {
+            backend: backend.into(),
+            issuer: r.issuer,
+            schema: r.schema,
+            status: if r.revoked_at.is_some() { "revoked" } else { "active" }.into(),
+            issued_at: r.issued_at,
+            revoked_at: r.revoked_at,
+            leaf_index,
+            expiry,
+        }
+    }
+}
+
+/// Credentials issued and revoked by one issuer under one schema.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Count {
+    /// The issuer.
+    pub issuer: String,
+    /// The schema.
+    pub schema: String,
+    /// Issued so far.
+    pub issued: u64,
+    /// Revoked so far.
+    pub revoked: u64,
+}
+
+/// `GET /v1/stats`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Stats {
+    /// Leaves in the commitment tree.
+    pub leaf_count: u64,
+    /// Counts per issuer and schema.
+    pub by_issuer_and_schema: Vec<Count>,
+}
+
+/// `POST /v1/requests` body: what the bank asks for; the node adds a fresh
+/// single-use challenge and an expiry.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    /// The bank's name.
+    pub verifier: String,
+    /// The bank's scope: holders get one pseudonym per scope.
+    pub scope: String,
+    /// The conditions, all of which must hold.
+    pub predicates: Vec<zkreg_verifier::PredicateSpec>,
+    /// Seconds the request stays valid (default 600, at most 86,400).
+    pub ttl_seconds: Option<u64>,
+}
+
+/// `POST /v1/presentations/verify` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyPresentation {
+    /// The holder's presentation, answering a request this node issued to the signing bank.
+    pub presentation: zkreg_verifier::Presentation,
+}
+
+/// `POST /v1/presentations/verify-batch` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBatch {
+    /// At most 256 presentations.
+    pub presentations: Vec<zkreg_verifier::Presentation>,
+}
+
+/// An accepted presentation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Verification {
+    /// Always true.
+    pub verified: bool,
+    /// The holder's pseudonym under the request's scope (Groth16 proofs only).
+    pub pseudonym: Option<String>,
+    /// Predicates proven.
+    pub predicates: usize,
+    /// Whether a Bulletproofs proof was used: its commitment links the holder's presentations.
+    pub linkable: bool,
+}
+
+impl From<Verified> for Verification {
+    fn from(v: Verified) -> Self {
+        Verification { verified: true, pseudonym: v.pseudonym, predicates: v.predicates, linkable: v.linkable }
+    }
+}
+
+/// A refused presentation within a batch.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Refusal {
+    /// Always false.
+    pub verified: bool,
+    /// Stable code, as the single endpoint's error would give.
+    pub code: String,
+    /// Why, for people.
+    pub message: String,
+}
+
+/// One presentation's outcome in a batch.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Outcome {
+    /// Accepted.
+    Verified(Verification),
+    /// Refused.
+    Refused(Refusal),
+}
+
+/// `POST /v1/presentations/verify-batch` answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BatchOutcome {
+    /// One outcome per presentation, in order.
+    pub results: Vec<Outcome>,
+}
