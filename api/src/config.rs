@@ -238,6 +238,25 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_sample_file_parses_and_states_the_defaults() {
+        let readme = include_str!("../../README.md");
+        let sample = readme.split("```toml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("README has a ```toml sample");
+        let sample: String = sample.lines().map(|l| l.trim_start()).collect::<Vec<_>>().join("\n");
+        let settings = NodeSettings::from_toml(&sample).unwrap();
+        assert_eq!(settings.genesis, Some(PathBuf::from("genesis.json")));
+        let defaults = NodeConfig::new(PathBuf::from(DEFAULT_DATA_DIR), None);
+        let node = NodeSettings { genesis: None, ..settings }.into_node(no_genesis).unwrap();
+        assert_eq!(node.listen, DEFAULT_LISTEN);
+        assert_eq!(node.config.data_dir, defaults.data_dir);
+        assert_eq!(node.config.block_interval, defaults.block_interval);
+        assert_eq!(node.config.max_body_bytes, defaults.max_body_bytes);
+        assert_eq!(node.config.day_tolerance, defaults.day_tolerance);
+        assert_eq!(node.config.commit_timeout, defaults.commit_timeout);
+        assert_eq!(node.config.signature_window, defaults.signature_window);
+        assert_eq!(node.config.max_seen_nonces, defaults.max_seen_nonces);
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_errors_naming_them() {
         let err = NodeSettings::from_toml("listen = \"127.0.0.1:1\"\nblock_milliseconds = 5\n").unwrap_err();
         let shown = format!("{err:#}");
