@@ -135,6 +135,9 @@ impl From<zkreg_registry::LedgerError> for ApiError {
 
 impl From<zkreg_verifier::VerifyError> for ApiError {
     fn from(e: zkreg_verifier::VerifyError) -> Self {
+        if let zkreg_verifier::VerifyError::Challenge(zkreg_verifier::ChallengeError::Unavailable(cause)) = e {
+            return ApiError::Internal(cause);
+        }
         ApiError::NotVerified { code: e.code(), message: e.to_string() }
     }
 }

@@ -9,4 +9,5 @@ pub mod error;
 pub mod metrics;
 pub mod node;
 pub mod openapi;
+pub mod requests;
 pub mod routes;

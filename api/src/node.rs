@@ -3,7 +3,6 @@
 //! window, registry), proof requests issued by this node, and the actix-web
 //! server.
 
-use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,11 +16,12 @@ use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
 use zkreg_registry::state::CredentialKind;
 use zkreg_registry::store::Store;
 use zkreg_registry::{BlockHeader, Genesis, Ledger, LedgerConfig, Registry};
-use zkreg_verifier::{LedgerView, MemoryChallengeBook, PredicateVerifier, ProofRequest, RangeCredential};
+use zkreg_verifier::{LedgerView, PredicateVerifier, RangeCredential};
 
 use crate::auth::SeenNonces;
 use crate::error::ApiError;
 use crate::metrics::NodeMetrics;
+use crate::requests::RequestBook;
 
 /// How the node runs.
 #[derive(Clone, Debug)]
@@ -62,6 +62,9 @@ impl NodeConfig {
     }
 }
 
+/// How often the node forgets proof requests long expired.
+const REQUEST_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+
 /// What verifiers read, refreshed after every block.
 pub struct View {
     /// The tip.
@@ -85,10 +88,8 @@ pub struct AppState {
     /// Height of the last applied block; notified after each block.
     pub applied: (Mutex<u64>, Condvar),
     verifier: RwLock<Option<Arc<PredicateVerifier>>>,
-    /// Proof requests issued by this node, by challenge.
-    pub requests: Mutex<HashMap<String, IssuedRequest>>,
-    /// Single-use challenges.
-    pub challenges: MemoryChallengeBook,
+    /// Proof requests issued by this node and their single-use challenges.
+    pub requests: RequestBook,
     /// The genesis' root authorities (not banks).
     pub authorities: Vec<[u8; 32]>,
     /// Nonces of recent signed requests.
@@ -98,15 +99,6 @@ pub struct AppState {
     /// This node's Prometheus metrics.
     pub metrics: NodeMetrics,
     stop: AtomicBool,
-}
-
-/// A proof request this node issued, and the bank that asked for it.
-#[derive(Clone, Debug)]
-pub struct IssuedRequest {
-    /// The request.
-    pub request: ProofRequest,
-    /// The key that signed the call creating it; only it may have answers verified.
-    pub requester: [u8; 32],
 }
 
 impl AppState {
@@ -244,6 +236,7 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
     let metrics = NodeMetrics::new()?;
     metrics.set_tip(&view.tip);
     metrics.set_pending(ledger.pending());
+    let requests = RequestBook::open(&store)?;
     let state = web::Data::new(AppState {
         chain_id: ledger.genesis().chain_id.clone(),
         ledger: Mutex::new(ledger),
@@ -251,8 +244,7 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
         view: RwLock::new(Arc::new(view)),
         applied: (Mutex::new(height), Condvar::new()),
         verifier: RwLock::new(None),
-        requests: Mutex::new(HashMap::new()),
-        challenges: MemoryChallengeBook::default(),
+        requests,
         authorities,
         seen_nonces: SeenNonces::new(config.max_seen_nonces),
         config: config.clone(),
@@ -261,10 +253,19 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
     });
     let producer = {
         let state = state.clone();
+        let mut last_prune = Instant::now();
         std::thread::spawn(move || loop {
             std::thread::sleep(state.config.block_interval);
             if let Err(e) = produce(&state) {
                 tracing::error!(error = %e, "block production failed");
+            }
+            if last_prune.elapsed() >= REQUEST_PRUNE_INTERVAL {
+                last_prune = Instant::now();
+                match state.requests.prune(now_secs()) {
+                    Ok(n) if n > 0 => tracing::info!(forgotten = n, "expired proof requests pruned"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "pruning expired proof requests failed"),
+                }
             }
             if state.stop.load(Ordering::SeqCst) {
                 let _ = produce(&state);

@@ -24,7 +24,8 @@ use crate::dto::{
     VerifyingKey,
 };
 use crate::error::ApiError;
-use crate::node::{now_secs, AppState, IssuedRequest, NodeLedgerView};
+use crate::node::{now_secs, AppState, NodeLedgerView};
+use crate::requests::IssuedRequest;
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -359,21 +360,17 @@ async fn create_request(req: HttpRequest, state: web::Data<AppState>, payload: w
         predicates: body.predicates,
     };
     request.validate().map_err(|e| ApiError::bad("bad_request", e))?;
-    state.challenges.issue(&request.challenge);
-    let issued = IssuedRequest { request: request.clone(), requester: bank };
-    state.requests.lock().unwrap_or_else(|e| e.into_inner()).insert(request.challenge.clone(), issued);
+    let (st, issued) = (state.clone(), request.clone());
+    web::block(move || st.requests.issue(&issued, bank)).await.map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(HttpResponse::Created().json(request))
 }
 
 /// The request this node issued for `presentation`'s challenge, if `bank`
 /// asked for it.
 fn issued_request(state: &AppState, bank: &[u8; 32], presentation: &Presentation) -> Result<ProofRequest> {
-    let IssuedRequest { request, requester } = state
+    let IssuedRequest { request, requester, .. } = state
         .requests
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&presentation.challenge)
-        .cloned()
+        .get(&presentation.challenge)?
         .ok_or_else(|| ApiError::NotVerified { code: "challenge_unknown", message: "challenge was not issued by this node".into() })?;
     if requester != *bank {
         return Err(ApiError::Forbidden("this challenge answers another bank's request".into()));
@@ -405,7 +402,7 @@ fn verify_many(state: &AppState, bank: &[u8; 32], presentations: &[Presentation]
         let clock = Clock { now: now_secs(), day_tolerance: state.config.day_tolerance };
         let items: Vec<_> = asked.iter().map(|(at, request)| (request, &presentations[*at])).collect();
         let verified =
-            verify_presentations(&verifier, &items, &ledger_view, &state.challenges, clock, &mut rand::rngs::OsRng);
+            verify_presentations(&verifier, &items, &ledger_view, &state.requests, clock, &mut rand::rngs::OsRng);
         for ((at, _), outcome) in asked.iter().zip(verified) {
             results[*at] = outcome.map(Verification::from).map_err(ApiError::from);
         }

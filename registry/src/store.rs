@@ -273,6 +273,14 @@ impl Store {
         Ok(levels)
     }
 
+    /// A keyspace for this node's own state beside the ledger (such as the
+    /// proof requests it issued): in the same database and flushed with it,
+    /// but not part of the chain, so neither replicated nor replayed by
+    /// `verify-chain`.
+    pub fn local_tree(&self, name: &str) -> Result<sled::Tree, LedgerError> {
+        Ok(self.db.open_tree(format!("node-local/{name}"))?)
+    }
+
     /// Overwrites a raw key (tests of tamper evidence only).
     #[doc(hidden)]
     pub fn raw_db(&self) -> &sled::Db {

@@ -64,7 +64,7 @@ pub trait LedgerView {
 }
 
 /// Why a challenge cannot be consumed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChallengeError {
     /// This verifier never issued the challenge.
     #[error("challenge was not issued by this verifier")]
@@ -72,6 +72,10 @@ pub enum ChallengeError {
     /// The challenge was already used by an accepted presentation.
     #[error("challenge was already used")]
     Replayed,
+    /// The verifier could not read or record the challenge (its storage
+    /// failed); nothing was accepted.
+    #[error("the challenge store failed: {0}")]
+    Unavailable(String),
 }
 
 /// Single-use challenges issued by a verifier.
@@ -242,6 +246,7 @@ impl VerifyError {
             VerifyError::ChallengeMismatch => "challenge_mismatch",
             VerifyError::Challenge(ChallengeError::Unknown) => "challenge_unknown",
             VerifyError::Challenge(ChallengeError::Replayed) => "challenge_replayed",
+            VerifyError::Challenge(ChallengeError::Unavailable(_)) => "unavailable",
             VerifyError::KeyNotRegistered => "key_not_registered",
             VerifyError::WrongProofCount { .. } => "wrong_proof_count",
             VerifyError::BadPredicateIndex(_) => "bad_predicate_index",
