@@ -55,8 +55,10 @@ pub struct App {
     nonces: HashMap<[u8; 32], u64>,
     /// The chain id of the genesis.
     pub chain_id: String,
-    /// Dropped before the data directory it uses.
-    _node: NodeThread,
+    /// How the node was started (kept for [`App::restart`]).
+    config: NodeConfig,
+    /// Dropped before the data directory it uses (`None` only while restarting).
+    node: Option<NodeThread>,
     _dir: tempfile::TempDir,
 }
 
@@ -82,7 +84,7 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut NodeConfig)) -> App {
     config.block_interval = Duration::from_millis(10);
     config.max_body_bytes = 64 * 1024;
     adjust(&mut config);
-    let node = NodeThread::spawn(config, std::net::TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
+    let node = NodeThread::spawn(config.clone(), std::net::TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
     App {
         base: node.url.clone(),
         client: Client::new(&node.url),
@@ -92,7 +94,8 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut NodeConfig)) -> App {
         other_bank: SigningKey::from_bytes(&[8; 32]),
         nonces: HashMap::new(),
         chain_id: genesis.chain_id,
-        _node: node,
+        config,
+        node: Some(node),
         _dir: dir,
     }
 }
@@ -191,6 +194,24 @@ impl App {
         let body = TxBody::RegisterVerifyingKey { circuit_id: PREDICATE_CIRCUIT_ID.into(), fingerprint: fingerprint(vk), key: bytes };
         let authority = self.authority.clone();
         self.submit_ok(&authority, body);
+    }
+
+    /// Stops the node and starts it again on the same data directory (on a
+    /// new port), retrying while sled still holds the old node's file lock.
+    pub fn restart(&mut self) {
+        // Dropping the thread handle stops the node and waits for it.
+        self.node = None;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let node = loop {
+            match NodeThread::spawn(self.config.clone(), std::net::TcpListener::bind("127.0.0.1:0").unwrap()) {
+                Ok(node) => break node,
+                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+                Err(e) => panic!("the node did not restart: {e}"),
+            }
+        };
+        self.base = node.url.clone();
+        self.client = Client::new(&node.url);
+        self.node = Some(node);
     }
 
     /// The regulator revokes the credential with this commitment.

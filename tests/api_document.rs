@@ -1,43 +1,14 @@
 //! The OpenAPI document at `/v1/openapi.json` describes the API the node
 //! actually serves: every documented operation is routed, and what the
 //! node answers matches the documented schema (required properties present,
-//! no undocumented properties, JSON types as declared).
+//! no undocumented properties, JSON types as declared). Also: issued proof
+//! requests survive a restart.
 
-use std::time::Duration;
+mod common;
 
-use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
-use zkreg_api::client::Client;
-use zkreg_api::node::{NodeConfig, NodeThread};
-use zkreg_registry::Genesis;
-
-struct Node {
-    node: NodeThread,
-    _dir: tempfile::TempDir,
-}
-
-fn start() -> Node {
-    let authority = SigningKey::from_bytes(&[1; 32]);
-    let regulator = SigningKey::from_bytes(&[2; 32]);
-    let genesis = Genesis::development(
-        "zkreg-openapi-test",
-        1_750_000_000,
-        &authority.verifying_key().to_bytes(),
-        ("central-bank", &regulator.verifying_key().to_bytes()),
-        &["credit-score"],
-        4,
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = NodeConfig::new(dir.path().join("data"), Some(genesis));
-    config.block_interval = Duration::from_millis(10);
-    let node = NodeThread::spawn(config, std::net::TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
-    Node { node, _dir: dir }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
-}
+use common::{agent, new_request, spawn_app};
 
 /// `GET url`: status and body (JSON, or the text as a JSON string).
 fn get(url: &str) -> (u16, Value) {
@@ -161,8 +132,8 @@ fn assert_matches(doc: &Value, path: &str, method: &str, status: u16, body: &Val
 
 #[test]
 fn the_document_is_openapi_3_and_lists_every_operation() {
-    let node = start();
-    let (status, doc) = get(&format!("{}/v1/openapi.json", node.node.url));
+    let app = spawn_app();
+    let (status, doc) = get(&format!("{}/v1/openapi.json", app.base));
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", doc["openapi"]);
     let mut operations: Vec<String> = doc["paths"]
@@ -206,7 +177,7 @@ fn the_document_is_openapi_3_and_lists_every_operation() {
         let (method, path) = op.split_once(' ').unwrap();
         let concrete =
             path.replace("{height}", "0").replace("{leaf}", "0").replace("{commitment}", &"00".repeat(32)).replace("{id}", &"00".repeat(32));
-        let url = format!("{}{concrete}", node.node.url);
+        let url = format!("{}{concrete}", app.base);
         let mut r = if method == "GET" { agent.get(&url).call() } else { agent.post(&url).send("{}") }.unwrap();
         let body: Value = r.body_mut().read_json().unwrap_or(Value::Null);
         assert_ne!(body["message"], "no such route", "{op} is documented but not routed");
@@ -215,17 +186,15 @@ fn the_document_is_openapi_3_and_lists_every_operation() {
 
 #[test]
 fn answers_match_their_documented_schemas() {
-    let node = start();
-    let base = &node.node.url;
+    let app = spawn_app();
+    let base = &app.base;
     let (_, doc) = get(&format!("{base}/v1/openapi.json"));
-    // Wait for the genesis block's successor so the window and stats are not trivial.
-    let client = Client::new(base);
-    let bank = SigningKey::from_bytes(&[7; 32]);
+    let (client, bank) = (&app.client, &app.bank);
     let request = client
         .post(
             "/v1/requests",
             &json!({"verifier": "bank-a", "scope": "bank-a/loans", "predicates": [{"schema": "credit-score", "op": ">=", "value": 700}]}),
-            Some(&bank),
+            Some(bank),
         )
         .unwrap();
     assert_matches(&doc, "/v1/requests", "post", 201, &request);
@@ -253,10 +222,10 @@ fn answers_match_their_documented_schemas() {
     }
     // Refusals: a presentation answering no request of this node.
     let stray = json!({"version": 1, "challenge": "00".repeat(32), "proofs": []});
-    let batch = client.post("/v1/presentations/verify-batch", &json!({"presentations": [stray]}), Some(&bank)).unwrap();
+    let batch = client.post("/v1/presentations/verify-batch", &json!({"presentations": [stray]}), Some(bank)).unwrap();
     assert_eq!(batch["results"][0]["code"], "challenge_unknown", "{batch}");
     assert_matches(&doc, "/v1/presentations/verify-batch", "post", 200, &batch);
-    let refused = client.post("/v1/presentations/verify", &json!({"presentation": stray}), Some(&bank)).unwrap_err();
+    let refused = client.post("/v1/presentations/verify", &json!({"presentation": stray}), Some(bank)).unwrap_err();
     assert!(refused.to_string().contains("422"), "{refused}");
     // A refused body is documented too.
     let mut r = agent().post(&format!("{base}/v1/transactions")).header("content-type", "application/json").send("{\"tx\": 5}").unwrap();
@@ -269,4 +238,24 @@ fn answers_match_their_documented_schemas() {
     assert!(errors.iter().any(|e| e.contains("missing required height")), "{errors:?}");
     assert!(errors.iter().any(|e| e.contains("undocumented property extra")), "{errors:?}");
     assert!(errors.iter().any(|e| e.contains("is not")), "{errors:?}");
+}
+
+/// Proof requests live in the node's database: one issued before a restart
+/// is still known after it, to the bank that asked for it only.
+#[test]
+fn an_issued_request_is_remembered_across_a_restart() {
+    let mut app = spawn_app();
+    app.register_predicate_key();
+    let challenge = new_request(&app, 700).challenge;
+    app.restart();
+    // A presentation with no proofs for the remembered request: refused for
+    // its proof count, which is checked only once the request is found.
+    let empty = json!({"presentations": [{"version": 1, "challenge": challenge, "proofs": []}]});
+    for (key, code) in [(&app.bank, "wrong_proof_count"), (&app.other_bank, "forbidden")] {
+        let answer = app.client.post("/v1/presentations/verify-batch", &empty, Some(key)).unwrap();
+        assert_eq!(answer["results"][0]["code"], code, "{answer}");
+    }
+    let unknown = json!({"presentations": [{"version": 1, "challenge": "ab".repeat(32), "proofs": []}]});
+    let answer = app.client.post("/v1/presentations/verify-batch", &unknown, Some(&app.bank)).unwrap();
+    assert_eq!(answer["results"][0]["code"], "challenge_unknown", "{answer}");
 }
