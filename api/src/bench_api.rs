@@ -181,14 +181,28 @@ fn run(
         (0..2 * n).map(|_| Ok(serde_json::from_value(client.post("/v1/requests", &body, Some(bank))?)?)).collect::<anyhow::Result<_>>()?;
     let paths = BucketPaths { client: &client, levels: 2 };
     let started = Instant::now();
-    let presentations: Vec<Presentation> = requests
-        .par_iter()
-        .enumerate()
-        .map(|(i, request)| {
-            let mut rng = ChaCha20Rng::seed_from_u64(1_000 + i as u64);
-            Ok(build_presentation(&prover, &wallet, request, &held, &paths, today(), &mut rng)?)
-        })
-        .collect::<anyhow::Result<_>>()?;
+    // One plain thread per core, each proving its share in turn. (Not a
+    // rayon `par_iter`: proving uses rayon inside, and a rayon worker waiting
+    // in one proof may start another on the same stack, which overflows it
+    // after enough proofs.)
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let prove = |i: usize| -> anyhow::Result<Presentation> {
+        let mut rng = ChaCha20Rng::seed_from_u64(1_000 + i as u64);
+        Ok(build_presentation(&prover, &wallet, &requests[i], &held, &paths, today(), &mut rng)?)
+    };
+    let (prove, count) = (&prove, requests.len());
+    let shares: Vec<anyhow::Result<Vec<(usize, Presentation)>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| s.spawn(move || (t..count).step_by(threads).map(|i| Ok((i, prove(i)?))).collect()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a proving thread panicked")))).collect()
+    });
+    let mut numbered = Vec::with_capacity(requests.len());
+    for share in shares {
+        numbered.extend(share?);
+    }
+    numbered.sort_by_key(|(i, _)| *i);
+    let presentations: Vec<Presentation> = numbered.into_iter().map(|(_, p)| p).collect();
     let generation_s = started.elapsed().as_secs_f64();
 
     let load_before = load_average();

@@ -4,10 +4,14 @@
 //!
 //! A challenge is marked used with an atomic compare-and-swap, and the mark
 //! is flushed to disk before the presentation is reported verified: after a
-//! crash, no challenge that was accepted can be accepted again. Requests are
+//! crash, no challenge that was accepted can be accepted again. Concurrent
+//! verifications share flushes (group commit): one flush covers every mark
+//! made before it started. Requests are
 //! forgotten [`RequestBook::GRACE_SECONDS`] after they expire (a presentation
 //! for an expired request is refused anyway); the node prunes them on a
 //! timer.
+
+use std::sync::{Condvar, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +34,55 @@ pub struct IssuedRequest {
 /// The node's issued requests, by challenge.
 pub struct RequestBook {
     tree: sled::Tree,
+    flushes: GroupCommit,
+}
+
+/// Flushes shared by concurrent writers: a writer takes a ticket after its
+/// write, and is done once a flush that started after its ticket finished.
+#[derive(Default)]
+struct GroupCommit {
+    state: Mutex<FlushState>,
+    finished: Condvar,
+}
+
+#[derive(Default)]
+struct FlushState {
+    /// The last ticket handed out.
+    issued: u64,
+    /// Every ticket up to this one is on disk.
+    durable: u64,
+    /// Whether some writer is flushing now.
+    flushing: bool,
+}
+
+impl GroupCommit {
+    /// Returns once everything written before the call is on disk.
+    fn wait_durable(&self, tree: &sled::Tree) -> sled::Result<()> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.issued += 1;
+        let ticket = state.issued;
+        loop {
+            if state.durable >= ticket {
+                return Ok(());
+            }
+            if state.flushing {
+                state = self.finished.wait(state).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            // This flush starts after every ticket issued so far was written.
+            state.flushing = true;
+            let covers = state.issued;
+            drop(state);
+            let flushed = tree.flush();
+            state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.flushing = false;
+            if flushed.is_ok() {
+                state.durable = state.durable.max(covers);
+            }
+            self.finished.notify_all();
+            flushed?;
+        }
+    }
 }
 
 impl RequestBook {
@@ -38,7 +91,7 @@ impl RequestBook {
 
     /// Opens the book in the node's database.
     pub fn open(store: &Store) -> Result<Self, ApiError> {
-        Ok(RequestBook { tree: store.local_tree("requests")? })
+        Ok(RequestBook { tree: store.local_tree("requests")?, flushes: GroupCommit::default() })
     }
 
     /// Records a request `requester` asked for. Its challenge is fresh (32
@@ -104,7 +157,7 @@ impl ChallengeBook for RequestBook {
             let updated = serde_json::to_vec(&entry).map_err(|e| unavailable(&e))?;
             match self.tree.compare_and_swap(challenge.as_bytes(), Some(current), Some(updated)) {
                 Ok(Ok(())) => {
-                    self.tree.flush().map_err(|e| unavailable(&e))?;
+                    self.flushes.wait_durable(&self.tree).map_err(|e| unavailable(&e))?;
                     return Ok(());
                 }
                 // Another verification changed it first: read it again.
