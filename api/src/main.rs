@@ -16,8 +16,26 @@ mod ledger_node;
 #[derive(Parser)]
 #[command(name = "zkreg", version, about)]
 struct Cli {
+    /// Log lines on standard error: `text` for people, `json` (one object
+    /// per line) for a log collector. Which lines: the ZKREG_LOG filter,
+    /// e.g. `info` (the default), `debug` (every request and block) or
+    /// `zkreg_api=debug,sled=warn`.
+    #[arg(long, global = true, env = "ZKREG_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Sends `tracing` events to standard error, filtered by `ZKREG_LOG`.
+fn init_logs(format: &str) -> anyhow::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("ZKREG_LOG") {
+        Ok(spec) => EnvFilter::try_new(&spec).with_context(|| format!("ZKREG_LOG={spec} is not a log filter"))?,
+        Err(_) => EnvFilter::new("info"),
+    };
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let installed = if format == "json" { logs.json().try_init() } else { logs.try_init() };
+    installed.map_err(|e| anyhow::anyhow!("installing the log subscriber: {e}"))
 }
 
 #[derive(Subcommand)]
@@ -340,6 +358,7 @@ enum BenchCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    init_logs(&cli.log_format)?;
     match cli.command {
         Command::Dev { dir, listen } => cli::dev(&dir, &listen)?,
         Command::Keys { out, json } => {

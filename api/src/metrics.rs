@@ -154,7 +154,15 @@ pub async fn track_requests(
             Err(e) => (None, e.as_response_error().status_code().as_u16()),
         };
         let route = route.unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
-        state.metrics.observe_request(&method, &route, status, started.elapsed());
+        let elapsed = started.elapsed();
+        state.metrics.observe_request(&method, &route, status, elapsed);
+        // The access log, by route pattern: never a leaf index or a commitment.
+        let micros = elapsed.as_micros() as u64;
+        if status >= 500 {
+            tracing::warn!(%method, %route, status, micros, "request failed");
+        } else {
+            tracing::debug!(%method, %route, status, micros, "request");
+        }
     }
     result
 }

@@ -216,6 +216,8 @@ fn produce(state: &AppState) -> Result<(), ApiError> {
     state.metrics.set_pending(ledger.pending());
     if let Some(block) = applied {
         state.refresh(&ledger)?;
+        let refused = block.receipts.iter().filter(|r| r.error.is_some()).count();
+        tracing::debug!(height = block.header.height, txs = block.receipts.len(), refused, leaves = block.header.leaf_count, "block applied");
         // The receipts say which transactions applied; the block's
         // transactions say what they were.
         match ledger.block_txs(block.header.height) {
@@ -274,6 +276,7 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
         })
     };
     let addr = listener.local_addr()?;
+    tracing::info!(%addr, chain_id = %state.chain_id, height, data_dir = %config.data_dir.display(), "node started");
     let data = state.clone();
     let max_body = config.max_body_bytes;
     let server = HttpServer::new(move || {
