@@ -17,26 +17,41 @@ use zkreg_api::node::NodeConfig;
 
 /// The node's settings as given in one place (flags, environment or file);
 /// `None` where that place does not set it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+///
+/// The same struct is the `zkreg node` flags (clap) and the file's keys
+/// (serde), so the two cannot drift apart.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct NodeSettings {
-    /// Data directory (sled).
+    /// Data directory (sled) [env: ZKREG_DATA_DIR] [default: zkreg-data].
+    #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Genesis file (needed for a new data directory).
+    /// Genesis file, needed for a new data directory [env: ZKREG_GENESIS].
+    #[arg(long)]
     pub genesis: Option<PathBuf>,
-    /// Address to listen on.
+    /// Address to listen on [env: ZKREG_LISTEN] [default: 127.0.0.1:8080].
+    #[arg(long)]
     pub listen: Option<String>,
-    /// Cut a block at least this often, in milliseconds.
+    /// Cut a block at least this often, in milliseconds [env: ZKREG_BLOCK_MS] [default: 50].
+    #[arg(long)]
     pub block_ms: Option<u64>,
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted, in bytes [env: ZKREG_MAX_BODY_BYTES] [default: 262144].
+    #[arg(long)]
     pub max_body_bytes: Option<usize>,
-    /// How many days a proof's `today` may differ from the node's.
+    /// How many days a proof's `today` may differ from the node's [env: ZKREG_DAY_TOLERANCE] [default: 1].
+    #[arg(long)]
     pub day_tolerance: Option<u32>,
-    /// How long a submitted transaction may wait for its block, in milliseconds.
+    /// How long a submitted transaction may wait for its block, in
+    /// milliseconds [env: ZKREG_COMMIT_TIMEOUT_MS] [default: 10000].
+    #[arg(long)]
     pub commit_timeout_ms: Option<u64>,
-    /// How far a signed request's timestamp may be from the node's clock, in seconds.
+    /// How far a signed request's timestamp may be from the node's clock,
+    /// in seconds [env: ZKREG_SIGNATURE_WINDOW_S] [default: 300].
+    #[arg(long)]
     pub signature_window_s: Option<u64>,
-    /// Most (key, nonce) pairs of signed requests remembered at once.
+    /// Most (key, nonce) pairs of signed requests remembered at once
+    /// [env: ZKREG_MAX_SEEN_NONCES] [default: 1000000].
+    #[arg(long)]
     pub max_seen_nonces: Option<usize>,
 }
 

@@ -33,7 +33,8 @@ fn init_logs(format: &str) -> anyhow::Result<()> {
         Ok(spec) => EnvFilter::try_new(&spec).with_context(|| format!("ZKREG_LOG={spec} is not a log filter"))?,
         Err(_) => EnvFilter::new("info"),
     };
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colours).with_writer(std::io::stderr);
     let installed = if format == "json" { logs.json().try_init() } else { logs.try_init() };
     installed.map_err(|e| anyhow::anyhow!("installing the log subscriber: {e}"))
 }
@@ -216,36 +217,8 @@ enum Command {
         /// with `_` for `-` (e.g. `block_ms = 50`); unknown keys are an error.
         #[arg(long, env = "ZKREG_CONFIG")]
         config: Option<PathBuf>,
-        /// Data directory (sled) [env: ZKREG_DATA_DIR] [default: zkreg-data].
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-        /// Genesis file, needed for a new data directory [env: ZKREG_GENESIS].
-        #[arg(long)]
-        genesis: Option<PathBuf>,
-        /// Address to listen on [env: ZKREG_LISTEN] [default: 127.0.0.1:8080].
-        #[arg(long)]
-        listen: Option<String>,
-        /// Cut a block at least this often, in milliseconds [env: ZKREG_BLOCK_MS] [default: 50].
-        #[arg(long)]
-        block_ms: Option<u64>,
-        /// Largest request body accepted, in bytes [env: ZKREG_MAX_BODY_BYTES] [default: 262144].
-        #[arg(long)]
-        max_body_bytes: Option<usize>,
-        /// How many days a proof's `today` may differ from the node's [env: ZKREG_DAY_TOLERANCE] [default: 1].
-        #[arg(long)]
-        day_tolerance: Option<u32>,
-        /// How long a submitted transaction may wait for its block, in
-        /// milliseconds [env: ZKREG_COMMIT_TIMEOUT_MS] [default: 10000].
-        #[arg(long)]
-        commit_timeout_ms: Option<u64>,
-        /// How far a signed request's timestamp may be from the node's clock,
-        /// in seconds [env: ZKREG_SIGNATURE_WINDOW_S] [default: 300].
-        #[arg(long)]
-        signature_window_s: Option<u64>,
-        /// Most (key, nonce) pairs of signed requests remembered at once
-        /// [env: ZKREG_MAX_SEEN_NONCES] [default: 1000000].
-        #[arg(long)]
-        max_seen_nonces: Option<usize>,
+        #[command(flatten)]
+        settings: config::NodeSettings,
     },
     /// Run a single ledger node fed with hex-encoded signed transactions on
     /// standard input; prints `ack <tx id> <height> <ok|code>` once a
@@ -420,29 +393,7 @@ fn main() -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&report)?);
             }
         }
-        Command::Node {
-            config,
-            data_dir,
-            genesis,
-            listen,
-            block_ms,
-            max_body_bytes,
-            day_tolerance,
-            commit_timeout_ms,
-            signature_window_s,
-            max_seen_nonces,
-        } => {
-            let flags = config::NodeSettings {
-                data_dir,
-                genesis,
-                listen,
-                block_ms,
-                max_body_bytes,
-                day_tolerance,
-                commit_timeout_ms,
-                signature_window_s,
-                max_seen_nonces,
-            };
+        Command::Node { config, settings: flags } => {
             // ZKREG_CONFIG is clap's (it fills `config`), so the resolver is not given it again.
             let settings = config::NodeSettings::resolve(flags, config.as_deref(), |name| {
                 if name == config::CONFIG_ENV { None } else { std::env::var(name).ok() }
