@@ -22,8 +22,9 @@
 //! Malformed input is an [`SnarkjsError`], never a panic.
 
 use ark_bn254::{Bn254, Fq, Fq12, Fq2, Fq6, Fr, G1Affine, G2Affine};
+use ark_ec::short_weierstrass::{Affine, SWCurveConfig};
 use ark_ec::{pairing::Pairing, AffineRepr};
-use ark_ff::{PrimeField, Zero};
+use ark_ff::{One, PrimeField, Zero};
 use ark_groth16::{Proof, VerifyingKey};
 use serde_json::{json, Value};
 
@@ -306,39 +307,35 @@ fn parse_fq12(value: &Value, at: &str) -> Result<Fq12, SnarkjsError> {
 }
 
 fn parse_g1(value: &Value, at: &str) -> Result<G1Affine, SnarkjsError> {
-    let [x, y, z] = tuple(value, at)?;
-    let x: Fq = parse_field(x, &format!("{at}[0]"))?;
-    let y: Fq = parse_field(y, &format!("{at}[1]"))?;
-    let z: Fq = parse_field(z, &format!("{at}[2]"))?;
-    let point = if z.is_zero() {
-        if !(x.is_zero() && y == Fq::from(1u64)) {
-            return Err(SnarkjsError::NotNormalised { at: at.into() });
-        }
-        G1Affine::identity()
-    } else if z == Fq::from(1u64) {
-        G1Affine::new_unchecked(x, y)
-    } else {
-        return Err(SnarkjsError::NotNormalised { at: at.into() });
-    };
-    validate(point, at, G1Affine::is_on_curve, G1Affine::is_in_correct_subgroup_assuming_on_curve)
+    parse_point(value, at, parse_field::<Fq>)
 }
 
 fn parse_g2(value: &Value, at: &str) -> Result<G2Affine, SnarkjsError> {
+    parse_point(value, at, parse_fq2)
+}
+
+/// A point in snarkjs' projective form `[x, y, z]`: `z = 1` for an affine
+/// point, `[0, 1, 0]` for the identity, nothing else; then validated.
+fn parse_point<C: SWCurveConfig>(
+    value: &Value,
+    at: &str,
+    coordinate: impl Fn(&Value, &str) -> Result<C::BaseField, SnarkjsError>,
+) -> Result<Affine<C>, SnarkjsError> {
     let [x, y, z] = tuple(value, at)?;
-    let x = parse_fq2(x, &format!("{at}[0]"))?;
-    let y = parse_fq2(y, &format!("{at}[1]"))?;
-    let z = parse_fq2(z, &format!("{at}[2]"))?;
+    let x = coordinate(x, &format!("{at}[0]"))?;
+    let y = coordinate(y, &format!("{at}[1]"))?;
+    let z = coordinate(z, &format!("{at}[2]"))?;
     let point = if z.is_zero() {
-        if !(x.is_zero() && y == Fq2::from(1u64)) {
+        if !(x.is_zero() && y.is_one()) {
             return Err(SnarkjsError::NotNormalised { at: at.into() });
         }
-        G2Affine::identity()
-    } else if z == Fq2::from(1u64) {
-        G2Affine::new_unchecked(x, y)
+        Affine::<C>::identity()
+    } else if z.is_one() {
+        Affine::<C>::new_unchecked(x, y)
     } else {
         return Err(SnarkjsError::NotNormalised { at: at.into() });
     };
-    validate(point, at, G2Affine::is_on_curve, G2Affine::is_in_correct_subgroup_assuming_on_curve)
+    validate(point, at, Affine::<C>::is_on_curve, Affine::<C>::is_in_correct_subgroup_assuming_on_curve)
 }
 
 /// On-curve, then subgroup check (the latter is only meaningful on the curve).
