@@ -482,6 +482,7 @@ pub fn dev(dir: &Path, listen: &str) -> anyhow::Result<()> {
         println!("  zkreg request --node {url} --key {d}/bank.key --verifier bank-a --scope bank-a/loans --schema credit-score --op '>=' --value 700 --out {d}/request.json");
         println!("  zkreg prove --node {url} --wallet {d}/citizen.wallet.json --keys {d}/keys --request {d}/request.json --out {d}/presentation.json");
         println!("  zkreg verify --node {url} --key {d}/bank.key --presentation {d}/presentation.json");
+        println!("More (a licence, Bulletproofs, revocation): the README's walkthrough. The API: {url}/v1/openapi.json, metrics: {url}/metrics.");
         println!("Ctrl-C stops the node.");
         server.await.map_err(|e| anyhow::anyhow!("{e}"))??;
         node.stop().await;
