@@ -207,6 +207,7 @@ impl RunningNode {
         if let Some(p) = self.producer.take() {
             let _ = p.join();
         }
+        tracing::info!(height = self.state.view().tip.height, "node stopped; every acknowledged transaction is on disk");
     }
 }
 
