@@ -280,6 +280,19 @@ async fn roots(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(list)
 }
 
+/// Runs `read` on the ledger off the HTTP workers: the ledger's lock is held
+/// while a block is applied and flushed, and a worker waiting for it would
+/// stall every other request it serves.
+async fn with_ledger<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    read: impl FnOnce(&zkreg_registry::Ledger) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let st = state.clone();
+    web::block(move || read(&st.ledger.lock().unwrap_or_else(|e| e.into_inner())))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
 /// One leaf's Merkle path against the current root. The node learns which
 /// leaf is about to be proven: holders should use `/v1/buckets/{leaf}`.
 #[utoipa::path(get, path = "/v1/paths/{leaf}", tag = "public",
@@ -287,9 +300,11 @@ async fn roots(state: web::Data<AppState>) -> HttpResponse {
     responses((status = 200, body = PathAnswer), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn path(state: web::Data<AppState>, leaf: web::Path<String>) -> Result<HttpResponse> {
     let leaf = number(&leaf, "leaf index")?;
-    let ledger = state.ledger.lock().unwrap_or_else(|e| e.into_inner());
-    let path = ledger.path(leaf)?;
-    Ok(HttpResponse::Ok().json(PathAnswer { root: fr_to_hex(&ledger.root()), height: ledger.height(), path }))
+    let answer = with_ledger(&state, move |ledger| {
+        Ok(PathAnswer { root: fr_to_hex(&ledger.root()), height: ledger.height(), path: ledger.path(leaf)? })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -310,9 +325,8 @@ async fn bucket(state: web::Data<AppState>, leaf: web::Path<String>, q: web::Que
     if !(1..=8).contains(&levels) {
         return Err(ApiError::bad("bad_levels", "levels must be 1 to 8"));
     }
-    let ledger = state.ledger.lock().unwrap_or_else(|e| e.into_inner());
-    let b = ledger.bucket(leaf, levels)?;
-    Ok(HttpResponse::Ok().json(BucketAnswer::new(&b, ledger.height())))
+    let answer = with_ledger(&state, move |ledger| Ok(BucketAnswer::new(&ledger.bucket(leaf, levels)?, ledger.height()))).await?;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 /// A credential's public record by commitment: issuer, schema, status.
