@@ -270,3 +270,41 @@ fn a_batch_of_64_with_one_bad_proof_is_rejected_and_names_it() {
     assert_eq!(verifier().verify_batch(&swapped, &mut rng(42)), Err(BatchError::Invalid(vec![3, 60])));
     assert_eq!(verifier().verify_batch(&[], &mut rng(43)), Ok(()));
 }
+
+/// A subscriber that counts the spans opened under it.
+#[derive(Default)]
+struct SpanCounter(std::sync::atomic::AtomicU64);
+
+impl tracing::Subscriber for SpanCounter {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// arkworks opens a span per constraint namespace and gadget call; an
+/// application's subscriber recording them would make proving several times
+/// slower, so the prover synthesises with none.
+#[test]
+fn proving_opens_no_spans_under_an_application_subscriber() {
+    let f = fixture(9);
+    let counter = std::sync::Arc::new(SpanCounter::default());
+    let dispatch = tracing::Dispatch::from(counter.clone());
+    // The counter does see arkworks' spans when synthesis runs under it.
+    tracing::dispatcher::with_default(&dispatch, || {
+        let cs = ark_relations::gr1cs::ConstraintSystem::<Fr>::new_ref();
+        ark_relations::gr1cs::ConstraintSynthesizer::generate_constraints(PredicateCircuit::blank(), cs).unwrap();
+    });
+    let direct = counter.0.swap(0, std::sync::atomic::Ordering::SeqCst);
+    assert!(direct > 100, "synthesis opened only {direct} spans");
+    let (proof, public) = tracing::dispatcher::with_default(&dispatch, || prove(&f, &f.statement, 10)).unwrap();
+    assert_eq!(verifier().verify(&proof, &public), Ok(()));
+    assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+}

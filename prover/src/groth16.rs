@@ -73,18 +73,26 @@ pub struct ProofStatement {
     pub challenge: Fr,
 }
 
+/// Runs `synthesis` with no tracing subscriber on this thread. arkworks
+/// opens an info span (targets `gr1cs`, `r1cs`) for every constraint
+/// namespace and gadget call; under an application's subscriber that
+/// records them, synthesis makes proving about six times slower.
+fn untraced<T>(synthesis: impl FnOnce() -> T) -> T {
+    tracing::dispatcher::with_default(&tracing::Dispatch::none(), synthesis)
+}
+
 /// Generates the Groth16 keys of the predicate circuit (the trusted setup).
 pub fn setup<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<(ProvingKey<Bn254>, VerifyingKey<Bn254>), ProveError> {
-    Ok(Groth16::<Bn254>::circuit_specific_setup(PredicateCircuit::blank(), rng)?)
+    Ok(untraced(|| Groth16::<Bn254>::circuit_specific_setup(PredicateCircuit::blank(), rng))?)
 }
 
 /// Number of witness variables of the predicate circuit.
 fn count_witnesses() -> Result<usize, ProveError> {
     let cs = ConstraintSystem::<Fr>::new_ref();
     cs.set_mode(SynthesisMode::Setup);
-    PredicateCircuit::blank().generate_constraints(cs.clone())?;
+    untraced(|| PredicateCircuit::blank().generate_constraints(cs.clone()))?;
     Ok(cs.num_witness_variables())
 }
 
@@ -115,7 +123,7 @@ impl CircuitShape {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Setup);
-        PredicateCircuit::blank().generate_constraints(cs.clone())?;
+        untraced(|| PredicateCircuit::blank().generate_constraints(cs.clone()))?;
         cs.finalize();
         let mut all = cs.to_matrices()?;
         let matrices = all
@@ -160,7 +168,7 @@ impl PredicateProver {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
-        circuit.generate_constraints(cs.clone())?;
+        untraced(|| circuit.generate_constraints(cs.clone()))?;
         let full = {
             let inner = cs.borrow().ok_or_else(|| ProveError::Synthesis("constraint system in use".into()))?;
             [inner.instance_assignment()?, inner.witness_assignment()?].concat()
