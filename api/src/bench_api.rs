@@ -295,13 +295,13 @@ fn post_signed(agent: &ureq::Agent, url: &str, path: &str, bank: &SigningKey, bo
 
 /// Runs `work(client, agent)` on `clients` threads, each with its own agent
 /// (connected by a health check before the clock starts); returns the
-/// seconds from the common start to the last thread's end, and the results.
+/// seconds from the first client's start to the last client's end, and the results.
 fn load<T: Send>(
     url: &str,
     clients: usize,
     work: impl Fn(&ureq::Agent) -> anyhow::Result<Vec<T>> + Sync,
 ) -> anyhow::Result<(f64, Vec<T>)> {
-    let ready = Barrier::new(clients + 1);
+    let ready = Barrier::new(clients);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..clients)
             .map(|_| {
@@ -310,18 +310,28 @@ fn load<T: Send>(
                     let agent = agent();
                     let warm = agent.get(&format!("{url}/healthz")).call().map(drop);
                     ready.wait();
+                    // Each client times itself: the main thread may be
+                    // scheduled long after the clients started.
+                    let started = Instant::now();
                     warm?;
-                    work(&agent)
+                    let out = work(&agent)?;
+                    Ok::<_, anyhow::Error>((started, Instant::now(), out))
                 })
             })
             .collect();
-        ready.wait();
-        let started = Instant::now();
         let mut out = Vec::new();
+        let (mut first, mut last) = (None::<Instant>, None::<Instant>);
         for h in handles {
-            out.extend(h.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))??);
+            let (started, finished, items) = h.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))??;
+            first = Some(first.map_or(started, |f| f.min(started)));
+            last = Some(last.map_or(finished, |l| l.max(finished)));
+            out.extend(items);
         }
-        Ok((started.elapsed().as_secs_f64(), out))
+        let seconds = match (first, last) {
+            (Some(first), Some(last)) => last.duration_since(first).as_secs_f64(),
+            _ => anyhow::bail!("no clients"),
+        };
+        Ok((seconds, out))
     })
 }
 
