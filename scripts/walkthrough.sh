@@ -35,7 +35,9 @@ zkreg() { ./target/release/zkreg "$@"; }
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 node="http://127.0.0.1:$port"
-zkreg dev --dir "$work/zkreg-dev" --listen "127.0.0.1:$port" > "$work/dev.log" 2>&1 &
+# The binary itself, not the `zkreg` function: $! must be the node's pid (a
+# backgrounded function is a subshell, and killing it would orphan the node).
+./target/release/zkreg dev --dir "$work/zkreg-dev" --listen "127.0.0.1:$port" > "$work/dev.log" 2>&1 &
 dev_pid=$!
 passed=0
 failed=0
@@ -43,6 +45,7 @@ finish() {
   local status=$?
   if [ $status -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
   kill $dev_pid 2>/dev/null || true
+  wait $dev_pid 2>/dev/null || true
   rm -rf "$work"
   echo "walkthrough: $passed passed, $failed failed"
 }
