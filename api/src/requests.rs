@@ -6,10 +6,13 @@
 //! is flushed to disk before the presentation is reported verified: after a
 //! crash, no challenge that was accepted can be accepted again. Concurrent
 //! verifications share flushes (group commit): one flush covers every mark
-//! made before it started. Requests are
-//! forgotten [`RequestBook::GRACE_SECONDS`] after they expire (a presentation
-//! for an expired request is refused anyway); the node prunes them on a
-//! timer.
+//! made before it started.
+//!
+//! Requests are forgotten [`RequestBook::GRACE_SECONDS`] after they expire
+//! (a presentation for an expired request is refused anyway); the node
+//! prunes them on a timer. A request is not flushed when it is issued: a
+//! crash right after may lose it, and its answer then meets
+//! `challenge_unknown`, never a second acceptance.
 
 use std::sync::{Condvar, Mutex};
 
