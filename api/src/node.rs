@@ -197,15 +197,17 @@ pub struct RunningNode {
     pub state: web::Data<AppState>,
     server: actix_web::dev::ServerHandle,
     producer: Option<std::thread::JoinHandle<()>>,
+    pruner: Option<std::thread::JoinHandle<()>>,
 }
 
 impl RunningNode {
-    /// Stops the server and the block producer (pending transactions are cut into a last block).
+    /// Stops the server, the block producer (pending transactions are cut
+    /// into a last block) and the request pruner.
     pub async fn stop(mut self) {
         self.server.stop(true).await;
         self.state.stop.store(true, Ordering::SeqCst);
-        if let Some(p) = self.producer.take() {
-            let _ = p.join();
+        for thread in [self.producer.take(), self.pruner.take()].into_iter().flatten() {
+            let _ = thread.join();
         }
         tracing::info!(height = self.state.view().tip.height, "node stopped; every acknowledged transaction is on disk");
     }
@@ -256,23 +258,33 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
     });
     let producer = {
         let state = state.clone();
-        let mut last_prune = Instant::now();
         std::thread::spawn(move || loop {
             std::thread::sleep(state.config.block_interval);
             if let Err(e) = produce(&state) {
                 tracing::error!(error = %e, "block production failed");
             }
-            if last_prune.elapsed() >= REQUEST_PRUNE_INTERVAL {
+            if state.stop.load(Ordering::SeqCst) {
+                let _ = produce(&state);
+                break;
+            }
+        })
+    };
+    // Its own thread: a scan of every remembered request must not delay blocks.
+    let pruner = {
+        let state = state.clone();
+        std::thread::spawn(move || {
+            let mut last_prune = Instant::now();
+            while !state.stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(200));
+                if last_prune.elapsed() < REQUEST_PRUNE_INTERVAL {
+                    continue;
+                }
                 last_prune = Instant::now();
                 match state.requests.prune(now_secs()) {
                     Ok(n) if n > 0 => tracing::info!(forgotten = n, "expired proof requests pruned"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "pruning expired proof requests failed"),
                 }
-            }
-            if state.stop.load(Ordering::SeqCst) {
-                let _ = produce(&state);
-                break;
             }
         })
     };
@@ -293,7 +305,7 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
     .listen(listener)?
     .run();
     let handle = server.handle();
-    Ok((RunningNode { addr, state, server: handle, producer: Some(producer) }, server))
+    Ok((RunningNode { addr, state, server: handle, producer: Some(producer), pruner: Some(pruner) }, server))
 }
 
 /// A node running on a thread of its own (with its own actix system): for
