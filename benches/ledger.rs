@@ -28,7 +28,7 @@ fn issuances(regulator: &SigningKey, chain: &str, first_nonce: u64, n: u64, rng:
                 chain_id: chain.into(),
                 signer: regulator.verifying_key().to_bytes(),
                 nonce: first_nonce + i,
-                body: TxBody::IssueCredential { schema: "credit-score".into(), commitment: fr_to_bytes(&Fr::rand(rng)) },
+                body: TxBody::IssueCredential { schema: "credit-score".into(), inner: fr_to_bytes(&Fr::rand(rng)) },
             }
             .sign(regulator)
         })

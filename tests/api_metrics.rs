@@ -45,7 +45,7 @@ fn metrics_reflect_requests_verifications_and_issuances() {
         chain_id: app.chain_id.clone(),
         signer,
         nonce: 1,
-        body: TxBody::IssueCredential { schema: "credit-score".into(), commitment },
+        body: TxBody::IssueCredential { schema: "credit-score".into(), inner: commitment },
     }
     .sign(&app.regulator);
     let (code, r) = app.post("/v1/transactions", &json!({"tx": hex::encode(tx.to_bytes())}));

@@ -65,7 +65,7 @@ fn malformed_requests_get_a_4xx_with_a_code_and_change_nothing() {
         chain_id: app.chain_id.clone(),
         signer: app.regulator.verifying_key().to_bytes(),
         nonce: 99,
-        body: TxBody::IssueCredential { schema: "credit-score".into(), commitment: fr_to_bytes(&Fr::rand(&mut rng(20))) },
+        body: TxBody::IssueCredential { schema: "credit-score".into(), inner: fr_to_bytes(&Fr::rand(&mut rng(20))) },
     }
     .sign(&stranger);
     let huge = "a".repeat(70 * 1024);
@@ -329,7 +329,7 @@ fn a_bank_cannot_issue_and_a_regulator_cannot_revoke_anothers_credential() {
     let bank = app.bank.clone();
     let other_commitment = fr_to_bytes(&Fr::rand(&mut rng(72)));
     let cases: Vec<(&str, &SigningKey, TxBody, &str)> = vec![
-        ("a bank issues", &bank, TxBody::IssueCredential { schema: "credit-score".into(), commitment: other_commitment }, "unauthorised"),
+        ("a bank issues", &bank, TxBody::IssueCredential { schema: "credit-score".into(), inner: other_commitment }, "unauthorised"),
         ("a bank revokes", &bank, TxBody::Revoke { commitment }, "unauthorised"),
         ("a regulator revokes another's credential", &second, TxBody::Revoke { commitment }, "not_issuer"),
     ];

@@ -18,12 +18,19 @@
 //!
 //! | file | content |
 //! | --- | --- |
-//! | `predicate_v1.vk` | the verifying key, canonical compressed arkworks bytes (the `predicate.vk` key-file format) |
-//! | `predicate_v1.vk.sha256` | its fingerprint, hex (the `predicate.vk.sha256` key-file format) |
-//! | `predicate_v1.vk.snarkjs.json` | its snarkjs `verification_key.json` export |
-//! | `predicate_v1.proof.hex` | one predicate proof, `encode_proof_hex` |
-//! | `predicate_v1.public.json` | the proof's `PublicInputs` as JSON |
-//! | `predicate_v1.opening.json` | the credential opening the proof was made from (test data, not a secret) |
+//! | `predicate_v2.vk` | the verifying key, canonical compressed arkworks bytes (the `predicate.vk` key-file format) |
+//! | `predicate_v2.vk.sha256` | its fingerprint, hex (the `predicate.vk.sha256` key-file format) |
+//! | `predicate_v2.vk.snarkjs.json` | its snarkjs `verification_key.json` export |
+//! | `predicate_v2.proof.hex` | one predicate proof, `encode_proof_hex` |
+//! | `predicate_v2.public.json` | the proof's `PublicInputs` as JSON |
+//! | `predicate_v2.opening.json` | the credential opening the proof was made from (test data, not a secret) |
+//!
+//! `predicate_v1.*` are the same files from the v1 circuit (one-hash
+//! commitment `Poseidon(schema_id, issuer_id, holder_id, value, expiry,
+//! salt)`, before the ledger computed the leaf). They stay: the v1 proof
+//! keeps verifying under the v1 key (the verifier does not depend on the
+//! circuit), and the v1 credential file is what a wallet must now refuse
+//! with a clear error.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -44,13 +51,13 @@ use zkreg_circuits::predicate::PublicInputs;
 use zkreg_circuits::proof_codec::encode_proof_hex;
 use zkreg_circuits::tree::{empty_subtree_roots, CommitmentTree};
 use zkreg_prover::keys::load_verifying_key;
-use zkreg_prover::{CredentialOpening, PredicateProver, ProofStatement, Wallet};
+use zkreg_prover::{CredentialError, CredentialOpening, PredicateProver, ProofStatement, Wallet};
 use zkreg_verifier::groth16::{decode_proof_hex, decode_verifying_key, ProofError};
 use zkreg_verifier::snarkjs::{verifying_key_from_json, verifying_key_json};
 use zkreg_verifier::PredicateVerifier;
 
 // ---------------------------------------------------------------------------
-// What the v1 vector is made of
+// What the v2 vector is made of
 // ---------------------------------------------------------------------------
 
 /// Seed of the trusted setup (`ChaCha20Rng::seed_from_u64`).
@@ -76,12 +83,12 @@ const CHALLENGE: &str = "6b6e6f776e2d616e737765722d746573742d6368616c6c656e67652
 const LEAVES_BEFORE: [u64; 5] = [11, 12, 13, 14, 15];
 const LEAVES_AFTER: [u64; 1] = [16];
 
-const VK_FILE: &str = "predicate_v1.vk";
-const FINGERPRINT_FILE: &str = "predicate_v1.vk.sha256";
-const SNARKJS_FILE: &str = "predicate_v1.vk.snarkjs.json";
-const PROOF_FILE: &str = "predicate_v1.proof.hex";
-const PUBLIC_FILE: &str = "predicate_v1.public.json";
-const OPENING_FILE: &str = "predicate_v1.opening.json";
+const VK_FILE: &str = "predicate_v2.vk";
+const FINGERPRINT_FILE: &str = "predicate_v2.vk.sha256";
+const SNARKJS_FILE: &str = "predicate_v2.vk.snarkjs.json";
+const PROOF_FILE: &str = "predicate_v2.proof.hex";
+const PUBLIC_FILE: &str = "predicate_v2.public.json";
+const OPENING_FILE: &str = "predicate_v2.opening.json";
 
 fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
@@ -98,7 +105,7 @@ fn read_text(name: &str) -> String {
     String::from_utf8(read(name)).unwrap_or_else(|e| panic!("{name} is not UTF-8: {e}"))
 }
 
-/// The statement of the v1 proof.
+/// The statement of the stored proofs (v1 and v2 alike).
 fn statement() -> ProofStatement {
     ProofStatement {
         lo: LO,
@@ -152,6 +159,33 @@ fn the_stored_proof_still_verifies() {
     assert_eq!(vk_bytes, read(VK_FILE));
     assert_eq!(encode_proof_hex(&s.proof), read_text(PROOF_FILE).trim());
     assert_eq!(serde_json::to_string_pretty(&s.public).unwrap(), read_text(PUBLIC_FILE).trim_end());
+}
+
+/// The v1 vector: made by the v1 circuit, it still verifies under its own
+/// key, and its credential file is refused by a v2 wallet with an error that
+/// says what to do (its leaf exists on no v2 ledger).
+#[test]
+fn v1_proofs_still_verify_and_v1_credential_files_are_refused() {
+    let vk = decode_verifying_key(&read("predicate_v1.vk")).unwrap();
+    let verifier = PredicateVerifier::new(vk.clone()).unwrap();
+    let proof = decode_proof_hex(read_text("predicate_v1.proof.hex").trim()).unwrap();
+    let public: PublicInputs = serde_json::from_str(&read_text("predicate_v1.public.json")).unwrap();
+    assert_eq!(verifier.verify(&proof, &public), Ok(()));
+    assert_eq!(read_text("predicate_v1.vk.sha256").trim(), hex::encode(fingerprint(&vk)));
+    // The v2 key is another key: a v1 proof does not verify under it.
+    assert_ne!(fingerprint(&vk), fingerprint(&stored().vk));
+    assert_eq!(stored().verifier.verify(&proof, &public), Err(ProofError::Rejected));
+
+    let v1: CredentialOpening = serde_json::from_str(&read_text("predicate_v1.opening.json")).unwrap();
+    assert_eq!(v1.version, 1, "a file without a version is a v1 file");
+    let err = v1.check(Wallet::from_seed(WALLET_SEED).holder_id()).unwrap_err();
+    assert_eq!(err, CredentialError::UnsupportedVersion(1));
+    assert!(err.to_string().contains("issue it again"), "{err}");
+    // Its fields are a v1 commitment, which v2 no longer computes.
+    let fields = v1.fields(Wallet::from_seed(WALLET_SEED).holder_id());
+    assert_ne!(fields.commitment(), v1.commitment);
+    let one_hash = [fields.schema_id, fields.issuer_id, fields.holder_id, Fr::from(v1.value), Fr::from(v1.expiry as u64), v1.salt];
+    assert_eq!(zkreg_circuits::poseidon::hash(&one_hash).unwrap(), v1.commitment);
 }
 
 #[test]
@@ -303,8 +337,13 @@ fn credential_commitment_is_pinned() {
         expiry: EXPIRY,
         salt: Fr::from(0x5a17u64),
     };
-    // Poseidon(schema_id, issuer_id, holder_id(42), 720, 20500, 0x5a17).
-    assert_eq!(fr_to_hex(&fields.commitment()), "0x028834f41dd8f3497090966183a792d3aeda4751d38c0bf79bef5d2a757fefe4");
+    // inner = Poseidon(holder_id(42), 720, 20500, 0x5a17);
+    // cm = Poseidon(schema_id, issuer_id, inner) (commitment v2). Both
+    // recomputed with poseidon-lite 0.3.0 (`poseidon4`, `poseidon3`), which
+    // also gives v1's one-hash value 0x028834f4…fefe4 for `poseidon6` of
+    // the six fields: v2 is a different leaf.
+    assert_eq!(fr_to_hex(&fields.inner()), "0x2d6153fff1bb98b4c6d969e0e12258481d13e30331d30b5a03ec4c3a249925d9");
+    assert_eq!(fr_to_hex(&fields.commitment()), "0x09e7d07d1174b081b21c2ab222ad81ab1238a4e2cbe8b6d7a876f853d0d61716");
 }
 
 #[test]
@@ -335,7 +374,7 @@ fn the_empty_tree_root_is_pinned() {
 // Generator
 // ---------------------------------------------------------------------------
 
-/// Writes the v1 vectors (see the module docs). Refuses to change a stored
+/// Writes the v2 vectors (see the module docs). Refuses to change a stored
 /// vector unless `ZKREG_REGENERATE_VECTORS=1`.
 #[test]
 #[ignore = "writes tests/vectors/: run deliberately with `-- --ignored generate`"]
@@ -384,7 +423,7 @@ fn generate() {
     assert!(
         changed.is_empty() || overwrite,
         "the generator no longer reproduces {changed:?}; stored vectors stay as they are \
-         (add a v2, or set ZKREG_REGENERATE_VECTORS=1 if v1 was never released)"
+         (add a v3, or set ZKREG_REGENERATE_VECTORS=1 if v2 was never released)"
     );
     for (name, bytes) in &files {
         fs::write(dir.join(name), bytes).unwrap();

@@ -37,7 +37,13 @@ fn a_proof_against_a_ledger_root_verifies_until_revocation_and_the_window_closes
     let wallet = Wallet::generate(&mut r);
     let mut opening = CredentialOpening::issue(CREDIT, CENTRAL_BANK, wallet.holder_id(), 720, TODAY + 100, &mut r);
     let cm = fr_to_bytes(&opening.commitment);
-    let b = c.commit(vec![c.issue_credit().0, c.tx(&cb, issue(CREDIT, cm)), c.issue_credit().0]);
+    let inner = fr_to_bytes(&opening.inner(wallet.holder_id()));
+    let b = c.commit(vec![
+        c.issue_credit().0,
+        c.tx(&cb, zkreg_registry::TxBody::IssueCredential { schema: CREDIT.into(), inner }),
+        c.issue_credit().0,
+    ]);
+    assert_eq!(b.receipts[1].commitment, Some(cm), "the ledger computes the opening's leaf");
     opening.leaf_index = b.receipts[1].leaf_index;
     let index = opening.leaf_index.expect("an issuance receipt carries the leaf index");
     assert_eq!(index, 1);

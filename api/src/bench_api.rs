@@ -165,7 +165,7 @@ fn run(
     progress("issuing a credential");
     let wallet = Wallet::generate(&mut rng);
     let mut opening = CredentialOpening::issue("credit-score", "central-bank", wallet.holder_id(), 720, today() + 30, &mut rng);
-    let receipt = client.submit(chain_id, regulator, TxBody::IssueCredential { schema: "credit-score".into(), commitment: fr_to_bytes(&opening.commitment) })?;
+    let receipt = client.submit(chain_id, regulator, TxBody::IssueCredential { schema: "credit-score".into(), inner: fr_to_bytes(&opening.inner(wallet.holder_id())) })?;
     opening.leaf_index = receipt["leaf_index"].as_u64();
     let held = [HeldCredential::Groth16(opening)];
 

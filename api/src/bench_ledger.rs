@@ -62,7 +62,7 @@ pub fn issuances(regulator: &SigningKey, chain_id: &str, first_nonce: u64, n: u6
                 chain_id: chain_id.into(),
                 signer: regulator.verifying_key().to_bytes(),
                 nonce: first_nonce + i,
-                body: TxBody::IssueCredential { schema: "credit-score".into(), commitment: fr_to_bytes(&Fr::rand(&mut rng)) },
+                body: TxBody::IssueCredential { schema: "credit-score".into(), inner: fr_to_bytes(&Fr::rand(&mut rng)) },
             };
             tx.sign(regulator)
         })

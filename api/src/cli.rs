@@ -282,7 +282,7 @@ pub fn issue(node: &str, key: &Path, what: &Issuance, to: Recipient, out: &Path,
         Recipient::HolderId(holder) => {
             let holder_id = fr_from_hex(holder).context("--holder must be the holder id printed by `zkreg wallet show`")?;
             let opening = CredentialOpening::issue(what.schema, what.issuer, holder_id, what.value, expiry, &mut OsRng);
-            let body = TxBody::IssueCredential { schema: what.schema.into(), commitment: fr_to_bytes(&opening.commitment) };
+            let body = TxBody::IssueCredential { schema: what.schema.into(), inner: fr_to_bytes(&opening.inner(holder_id)) };
             (CredentialFile::Groth16(opening), body)
         }
         Recipient::HolderKey(holder_key) => {
@@ -303,9 +303,15 @@ pub fn issue(node: &str, key: &Path, what: &Issuance, to: Recipient, out: &Path,
         }
     };
     let client = Client::new(node);
+    check_issuer_name(&client, &key, what)?;
     let receipt = client.submit(&client.chain_id()?, &key, body)?;
     let (file, kind, commitment) = match file {
         CredentialFile::Groth16(mut opening) => {
+            // The ledger computed the leaf from the issuer name our key is
+            // registered under: it must be the commitment the file names.
+            if receipt["commitment"].as_str().map(|c| c.trim_start_matches("0x")) != Some(&hex::encode(fr_to_bytes(&opening.commitment))) {
+                anyhow::bail!("the ledger appended another leaf than this credential's commitment (is --issuer the name this key is registered under?)");
+            }
             opening.leaf_index = receipt["leaf_index"].as_u64();
             let cm = fr_to_hex(&opening.commitment);
             (CredentialFile::Groth16(opening), "groth16", cm)
@@ -326,6 +332,26 @@ pub fn issue(node: &str, key: &Path, what: &Issuance, to: Recipient, out: &Path,
     } else {
         let at = leaf_index.map(|i| format!(" at leaf {i}")).unwrap_or_default();
         println!("issued {} credential {}{at} in block {}; commitment {commitment}; credential file: {}", kind, what.schema, receipt["height"], out.display());
+    }
+    Ok(())
+}
+
+/// Refuses, before anything is submitted, to issue under an issuer name
+/// that is not the one `key` is registered under, or for a schema that name
+/// may not issue: the ledger computes the leaf from the registered name, so
+/// the credential file would not open it.
+fn check_issuer_name(client: &Client, key: &SigningKey, what: &Issuance) -> anyhow::Result<()> {
+    let me = hex::encode(key.verifying_key().to_bytes());
+    let issuers = client.get("/v1/issuers")?;
+    let mine = issuers
+        .as_array()
+        .and_then(|list| list.iter().find(|i| i["key"].as_str() == Some(&me) && i["active"] == json!(true)))
+        .context("this key is not an active regulator's on the ledger")?;
+    if mine["name"].as_str() != Some(what.issuer) {
+        anyhow::bail!("this key is registered as issuer `{}`, not `{}`", mine["name"].as_str().unwrap_or(""), what.issuer);
+    }
+    if !mine["schemas"].as_array().is_some_and(|s| s.iter().any(|x| x.as_str() == Some(what.schema))) {
+        anyhow::bail!("issuer `{}` may not issue schema `{}`", what.issuer, what.schema);
     }
     Ok(())
 }
@@ -418,6 +444,9 @@ pub fn verify(node: &str, key: &Path, presentation: &Path, as_json: bool) -> any
     Ok(())
 }
 
+/// The verifier `zkreg dev` registers for `bank.key`.
+pub const DEV_VERIFIER: &str = "bank-a";
+
 /// `zkreg dev`: a ready local node under `dir`.
 pub fn dev(dir: &Path, listen: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -428,7 +457,7 @@ pub fn dev(dir: &Path, listen: &str) -> anyhow::Result<()> {
     };
     let authority = key("authority.key")?;
     let regulator = key("central-bank.key")?;
-    key("bank.key")?;
+    let bank = key("bank.key")?;
     if !path("citizen.wallet.json").exists() {
         wallet_new(&path("citizen.wallet.json"), false)?;
     }
@@ -470,11 +499,15 @@ pub fn dev(dir: &Path, listen: &str) -> anyhow::Result<()> {
                 vk.serialize_compressed(&mut bytes)?;
                 client.submit(&genesis.chain_id, &authority, TxBody::RegisterVerifyingKey { circuit_id: PREDICATE_CIRCUIT_ID.into(), fingerprint: fp, key: bytes })?;
             }
+            let verifiers = client.get("/v1/verifiers")?;
+            if !verifiers.as_array().is_some_and(|l| l.iter().any(|v| v["name"] == json!(DEV_VERIFIER) && v["active"] == json!(true))) {
+                client.submit(&genesis.chain_id, &authority, TxBody::RegisterVerifier { name: DEV_VERIFIER.into(), key: bank.verifying_key().to_bytes() })?;
+            }
             Ok(())
         });
         actix_web::rt::task::spawn_blocking(move || registration.join()).await.map_err(|e| anyhow::anyhow!("{e}"))?.map_err(|_| anyhow::anyhow!("registration panicked"))??;
         let d = dir.display();
-        println!("zkreg dev node on {url} (data in {d}/data); verifying key registered.");
+        println!("zkreg dev node on {url} (data in {d}/data); verifying key registered; {d}/bank.key registered as verifier `{DEV_VERIFIER}`.");
         println!("Try, in another shell (zkreg = cargo run --release --bin zkreg --):");
         println!("  zkreg wallet show --wallet {d}/citizen.wallet.json");
         println!("  zkreg issue --node {url} --key {d}/central-bank.key --issuer central-bank --schema credit-score --holder <holder id> --value 720 --out {d}/credit.json");

@@ -88,6 +88,11 @@ pub struct TxReceipt {
     pub message: Option<String>,
     /// The leaf an applied Groth16 issuance got.
     pub leaf_index: Option<u64>,
+    /// The commitment (leaf, 64 hex digits) the ledger computed for an
+    /// applied Groth16 issuance from the submitted `inner`, the issuer the
+    /// signing key is registered as, and the schema: the credential's name
+    /// from then on (`GET /v1/credentials/{commitment}`, `Revoke`).
+    pub commitment: Option<String>,
 }
 
 impl From<&Receipt> for TxReceipt {
@@ -100,8 +105,22 @@ impl From<&Receipt> for TxReceipt {
             code: r.error.as_ref().map(|e| e.0.clone()),
             message: r.error.as_ref().map(|e| e.1.clone()),
             leaf_index: r.leaf_index,
+            commitment: r.commitment.map(hex::encode),
         }
     }
+}
+
+/// A registered verifier (`GET /v1/verifiers`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Verifier {
+    /// Its name, the prefix of its scopes (`<name>/<purpose>`).
+    pub name: String,
+    /// Its ed25519 key, 64 hex digits.
+    pub key: String,
+    /// False once retired by governance.
+    pub active: bool,
+    /// Height it was registered at.
+    pub since: u64,
 }
 
 /// `POST /v1/transactions` body.

@@ -31,6 +31,7 @@ with a stable code; 4xx for the caller's mistakes, opaque 5xx."
         routes::submit,
         routes::receipt,
         routes::issuers,
+        routes::verifiers,
         routes::schemas,
         routes::verifying_keys,
         routes::roots,

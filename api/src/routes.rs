@@ -20,7 +20,7 @@ use zkreg_verifier::{verify_presentations, Clock, Presentation, ProofRequest};
 use crate::auth;
 use crate::dto::{
     BatchOutcome, Block, BucketAnswer, Count, Credential, ErrorBody, Health, Issuer, NewRequest, Outcome, PathAnswer,
-    Refusal, Root, Schema, Stats, Status, SubmitTx, TxReceipt, Verification, VerifyBatch, VerifyPresentation,
+    Refusal, Root, Schema, Stats, Status, SubmitTx, TxReceipt, Verification, Verifier, VerifyBatch, VerifyPresentation,
     VerifyingKey,
 };
 use crate::error::ApiError;
@@ -45,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/transactions", web::post().to(submit))
                 .route("/transactions/{id}", web::get().to(receipt))
                 .route("/issuers", web::get().to(issuers))
+                .route("/verifiers", web::get().to(verifiers))
                 .route("/schemas", web::get().to(schemas))
                 .route("/verifying-keys", web::get().to(verifying_keys))
                 .route("/roots", web::get().to(roots))
@@ -237,6 +238,21 @@ async fn issuers(state: web::Data<AppState>) -> HttpResponse {
         .regulators
         .values()
         .map(|r| Issuer { name: r.name.clone(), key: hex::encode(r.key), schemas: r.schemas.clone(), active: r.active, since: r.since })
+        .collect();
+    HttpResponse::Ok().json(list)
+}
+
+/// Registered verifiers (banks): each name's key, the only key the node
+/// issues proof requests to under that name and the key wallets check a
+/// request's signature against. A verifier's scopes are `<name>/<purpose>`.
+#[utoipa::path(get, path = "/v1/verifiers", tag = "public", responses((status = 200, body = Vec<Verifier>)))]
+async fn verifiers(state: web::Data<AppState>) -> HttpResponse {
+    let view = state.view();
+    let list: Vec<Verifier> = view
+        .registry
+        .verifiers
+        .values()
+        .map(|v| Verifier { name: v.name.clone(), key: hex::encode(v.key), active: v.active, since: v.since })
         .collect();
     HttpResponse::Ok().json(list)
 }

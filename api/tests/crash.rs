@@ -105,7 +105,7 @@ fn acknowledged_writes_survive_sigkill() {
                 chain_id: g.chain_id.clone(),
                 signer: regulator.verifying_key().to_bytes(),
                 nonce: next_nonce + sent,
-                body: TxBody::IssueCredential { schema: "credit-score".into(), commitment: fr_to_bytes(&Fr::rand(&mut rng)) },
+                body: TxBody::IssueCredential { schema: "credit-score".into(), inner: fr_to_bytes(&Fr::rand(&mut rng)) },
             }
             .sign(&regulator);
             if writeln!(stdin, "{}", hex::encode(tx.to_bytes())).is_err() {

@@ -54,18 +54,26 @@ impl std::fmt::Debug for CredentialFields {
     }
 }
 
+/// `cm = Poseidon(schema_id, issuer_id, inner)`: the tree leaf the **ledger**
+/// computes from a regulator's `inner`, with the schema and issuer taken
+/// from the authenticated transaction (commitment v2). A regulator chooses
+/// only `inner`, so it cannot place a leaf that proves another issuer's or
+/// another schema's statement.
+pub fn credential_leaf(schema_id: &Fr, issuer_id: &Fr, inner: &Fr) -> Fr {
+    hash(&[*schema_id, *issuer_id, *inner]).unwrap_or_else(|_| unreachable!("three inputs are supported"))
+}
+
 impl CredentialFields {
-    /// `cm = Poseidon(schema_id, issuer_id, holder_id, value, expiry, salt)`, the tree leaf.
+    /// `inner = Poseidon(holder_id, value, expiry, salt)`: what the regulator
+    /// computes and submits in its `IssueCredential` transaction.
+    pub fn inner(&self) -> Fr {
+        hash(&[self.holder_id, Fr::from(self.value), Fr::from(self.expiry as u64), self.salt])
+            .unwrap_or_else(|_| unreachable!("four inputs are supported"))
+    }
+
+    /// `cm = Poseidon(schema_id, issuer_id, inner)`, the tree leaf (see [`credential_leaf`]).
     pub fn commitment(&self) -> Fr {
-        hash(&[
-            self.schema_id,
-            self.issuer_id,
-            self.holder_id,
-            Fr::from(self.value),
-            Fr::from(self.expiry as u64),
-            self.salt,
-        ])
-        .unwrap_or_else(|_| unreachable!("six inputs are supported"))
+        credential_leaf(&self.schema_id, &self.issuer_id, &self.inner())
     }
 }
 
@@ -113,7 +121,12 @@ mod tests {
         for v in variants {
             assert_ne!(v.commitment(), cm);
         }
-        // Known answer: Poseidon(1, 2, 3, 700, 20000, 5) with circomlib constants.
-        assert_eq!(cm, hash(&[1u64, 2, 3, 700, 20_000, 5].map(Fr::from)).unwrap());
+        // The two-part form, v2: Poseidon(1, 2, Poseidon(3, 700, 20000, 5)),
+        // and not the one-hash form of v1.
+        let inner = hash(&[3u64, 700, 20_000, 5].map(Fr::from)).unwrap();
+        assert_eq!(base.inner(), inner);
+        assert_eq!(cm, hash(&[Fr::from(1u64), Fr::from(2u64), inner]).unwrap());
+        assert_eq!(cm, credential_leaf(&Fr::from(1u64), &Fr::from(2u64), &inner));
+        assert_ne!(cm, hash(&[1u64, 2, 3, 700, 20_000, 5].map(Fr::from)).unwrap());
     }
 }

@@ -29,7 +29,12 @@ pub const RANGE_BITS: usize = 64;
 pub const NUM_PUBLIC_INPUTS: usize = 9;
 
 /// Circuit identifier of the credential predicate circuit (registered on the ledger with its key).
-pub const PREDICATE_CIRCUIT_ID: &str = "zkreg-predicate-v1";
+/// v2: the leaf is `Poseidon(schema_id, issuer_id, Poseidon(holder_id, value, expiry, salt))`.
+pub const PREDICATE_CIRCUIT_ID: &str = "zkreg-predicate-v2";
+
+/// Version of the credential commitment (v2: the ledger computes the leaf
+/// from the regulator's `inner`); credential files name it.
+pub const COMMITMENT_VERSION: u32 = 2;
 
 /// Merlin transcript label of the Bulletproofs range presentation.
 pub const RANGE_TRANSCRIPT_LABEL: &[u8] = b"zkreg range v1";

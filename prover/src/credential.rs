@@ -6,6 +6,7 @@ use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
 use zkreg_circuits::commitment::CredentialFields;
+use zkreg_circuits::constants::COMMITMENT_VERSION;
 use zkreg_circuits::field::{label, LabelDomain};
 
 /// Errors about a credential opening.
@@ -14,6 +15,14 @@ pub enum CredentialError {
     /// The opening's fields do not hash to its commitment for this holder.
     #[error("credential opening does not match its commitment for this holder")]
     CommitmentMismatch,
+    /// The opening was written for another commitment version (v1 files
+    /// predate the ledger-computed leaf; no v2 ledger holds their leaves).
+    #[error("credential uses commitment v{0}, this wallet proves v{COMMITMENT_VERSION} only: ask the regulator to issue it again")]
+    UnsupportedVersion(u32),
+}
+
+fn v1() -> u32 {
+    1
 }
 
 /// The opening of a Groth16 credential commitment: the values, the salt and
@@ -21,6 +30,9 @@ pub enum CredentialError {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialOpening {
+    /// The commitment version ([`COMMITMENT_VERSION`]); files without one are v1.
+    #[serde(default = "v1")]
+    pub version: u32,
     /// Schema name, e.g. `credit-score`.
     pub schema: String,
     /// Issuer name (a regulator registered on the ledger).
@@ -61,6 +73,7 @@ impl CredentialOpening {
     ) -> Self {
         let salt = Fr::rand(rng);
         let mut opening = CredentialOpening {
+            version: COMMITMENT_VERSION,
             schema: schema.to_owned(),
             issuer: issuer.to_owned(),
             value,
@@ -85,8 +98,17 @@ impl CredentialOpening {
         }
     }
 
-    /// Checks that the opening hashes to its commitment for `holder_id`.
+    /// `inner = Poseidon(holder_id, value, expiry, salt)`: what the regulator
+    /// submits; the ledger turns it into the leaf [`Self::commitment`].
+    pub fn inner(&self, holder_id: Fr) -> Fr {
+        self.fields(holder_id).inner()
+    }
+
+    /// Checks the version, and that the opening hashes to its commitment for `holder_id`.
     pub fn check(&self, holder_id: Fr) -> Result<(), CredentialError> {
+        if self.version != COMMITMENT_VERSION {
+            return Err(CredentialError::UnsupportedVersion(self.version));
+        }
         if self.fields(holder_id).commitment() != self.commitment {
             return Err(CredentialError::CommitmentMismatch);
         }

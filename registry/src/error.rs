@@ -53,6 +53,9 @@ pub enum TxError {
     /// No active regulator of that name.
     #[error("unknown regulator `{0}`")]
     UnknownRegulator(String),
+    /// No active verifier of that name.
+    #[error("unknown verifier `{0}`")]
+    UnknownVerifier(String),
     /// The commitment is already on the ledger.
     #[error("commitment already issued")]
     DuplicateCommitment,
@@ -99,6 +102,7 @@ impl TxError {
             TxError::UnknownSchema(_) => "unknown_schema",
             TxError::AlreadyRegistered(_) => "already_registered",
             TxError::UnknownRegulator(_) => "unknown_regulator",
+            TxError::UnknownVerifier(_) => "unknown_verifier",
             TxError::DuplicateCommitment => "duplicate_commitment",
             TxError::InvalidCommitment => "invalid_commitment",
             TxError::UnknownCredential => "unknown_credential",
@@ -125,6 +129,13 @@ pub enum LedgerError {
         key: String,
         /// What was wrong.
         reason: String,
+    },
+    /// The data directory was written by another version of the ledger
+    /// (v1 stored one-hash commitments that v2 proofs cannot open).
+    #[error("data directory holds ledger format `{found}`, this build reads `{}`; start a new data directory", crate::store::FORMAT)]
+    UnsupportedFormat {
+        /// The format found in the directory.
+        found: String,
     },
     /// The genesis file is invalid.
     #[error("invalid genesis: {0}")]

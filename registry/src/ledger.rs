@@ -90,6 +90,7 @@ impl Ledger {
     /// one must hold the same chain (if `genesis` is given).
     pub fn open(dir: &Path, genesis: Option<&Genesis>, config: LedgerConfig) -> Result<Self, LedgerError> {
         let store = Store::open(dir)?;
+        store.check_format()?;
         let genesis = match (store.genesis()?, genesis) {
             (Some(stored), Some(given)) if stored != *given => {
                 return Err(LedgerError::GenesisMismatch { found: stored.chain_id, expected: given.chain_id.clone() })

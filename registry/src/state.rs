@@ -14,7 +14,8 @@ use ark_ff::Zero;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use zkreg_circuits::field::{fr_from_bytes, fr_to_bytes};
+use zkreg_circuits::commitment::credential_leaf;
+use zkreg_circuits::field::{fr_from_bytes, fr_to_bytes, label, LabelDomain};
 use zkreg_circuits::fingerprint::fingerprint;
 use zkreg_circuits::tree::CommitmentTree;
 
@@ -46,6 +47,20 @@ pub struct SchemaRecord {
     /// What the value means.
     pub description: String,
     /// Height it was registered at.
+    pub since: u64,
+}
+
+/// A registered verifier (a bank).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifierRecord {
+    /// Its name: the prefix of all its scopes (`<name>/<purpose>`).
+    pub name: String,
+    /// Its ed25519 key: the only key the node issues requests to as `name`,
+    /// and the key that signs its requests for wallets.
+    pub key: [u8; 32],
+    /// False once retired.
+    pub active: bool,
+    /// Height it was registered (or last re-registered) at.
     pub since: u64,
 }
 
@@ -107,6 +122,9 @@ pub struct Receipt {
     pub error: Option<(String, String)>,
     /// The leaf index an applied `IssueCredential` got.
     pub leaf_index: Option<u64>,
+    /// The leaf `cm` the ledger computed for an applied `IssueCredential`
+    /// (canonical 32-byte field element): the credential's name from then on.
+    pub commitment: Option<[u8; 32]>,
 }
 
 /// Credentials issued and revoked by one issuer under one schema.
@@ -137,6 +155,10 @@ pub struct Registry {
     pub schemas: BTreeMap<String, SchemaRecord>,
     /// Verifying keys by circuit id.
     pub verifying_keys: BTreeMap<String, VerifyingKeyRecord>,
+    /// Verifiers by name.
+    pub verifiers: BTreeMap<String, VerifierRecord>,
+    /// Active verifier names by key.
+    pub verifier_keys: HashMap<[u8; 32], String>,
     /// Last nonce per signer.
     pub nonces: HashMap<[u8; 32], u64>,
     /// Public statistics per (issuer, schema).
@@ -164,6 +186,24 @@ impl Registry {
     /// The active regulator signing with `key`.
     pub fn regulator_by_key(&self, key: &[u8; 32]) -> Option<&RegulatorRecord> {
         self.regulator_keys.get(key).and_then(|n| self.regulators.get(n)).filter(|r| r.active)
+    }
+
+    /// The active verifier signing with `key`.
+    pub fn verifier_by_key(&self, key: &[u8; 32]) -> Option<&VerifierRecord> {
+        self.verifier_keys.get(key).and_then(|n| self.verifiers.get(n)).filter(|v| v.active)
+    }
+
+    /// The active verifier registered as `name`.
+    pub fn active_verifier(&self, name: &str) -> Option<&VerifierRecord> {
+        self.verifiers.get(name).filter(|v| v.active)
+    }
+
+    /// Whether `key` already has a role: an active regulator or verifier
+    /// key, or any key a regulator was ever registered with.
+    fn key_in_use(&self, key: &[u8; 32]) -> bool {
+        self.regulator_keys.contains_key(key)
+            || self.verifier_keys.contains_key(key)
+            || self.regulators.values().any(|r| r.key == *key)
     }
 
     /// Whether `issuer` is an active regulator authorised for `schema`.
@@ -205,6 +245,16 @@ pub fn signed_tx_hash(stx: &SignedTransaction) -> Hash {
     Sha256::new().chain_update(b"zkreg/signed-tx/v1").chain_update(crate::tx::encode(stx)).finalize().into()
 }
 
+/// The leaf a Groth16 issuance would get if `signer` is the regulator it is
+/// in `registry` (a guess made before the block runs, to look the leaf's
+/// committed record up in parallel; the executor decides for itself).
+fn issued_leaf(registry: &Registry, signer: &[u8; 32], body: &TxBody) -> Option<[u8; 32]> {
+    let TxBody::IssueCredential { schema, inner } = body else { return None };
+    let issuer = &registry.regulator_by_key(signer)?.name;
+    let inner = fr_from_bytes(inner).ok()?;
+    Some(fr_to_bytes(&credential_leaf(&label(LabelDomain::Schema, schema), &label(LabelDomain::Issuer, issuer), &inner)))
+}
+
 /// Executes proposals against committed state.
 pub struct Executor<'a> {
     /// Genesis (chain id, authorities, threshold).
@@ -239,7 +289,8 @@ impl Executor<'_> {
                 } else {
                     t.check_signatures_with(&self.genesis.chain_id, &keys)
                 };
-                let record = t.tx.body.commitment().map(|cm| (*cm, committed.credential(cm)));
+                let cm = t.tx.body.commitment().copied().or_else(|| issued_leaf(registry, &t.tx.signer, &t.tx.body));
+                let record = cm.map(|cm| (cm, committed.credential(&cm)));
                 (id, signed_tx_hash(t), check, record)
             })
             .collect();
@@ -272,11 +323,12 @@ impl Executor<'_> {
         for (index, ((stx, signers), id)) in proposal.txs.iter().zip(checked).zip(&ids).enumerate() {
             let id = *id;
             let outcome = signers.and_then(|signers| work.apply(self, stx, &signers));
-            let (error, leaf_index) = match outcome {
-                Ok(leaf) => (None, leaf),
-                Err(e) => (Some((e.code().to_string(), e.to_string())), None),
+            let (error, leaf_index, commitment) = match outcome {
+                Ok(Some((leaf, cm))) => (None, Some(leaf), Some(cm)),
+                Ok(None) => (None, None, None),
+                Err(e) => (Some((e.code().to_string(), e.to_string())), None, None),
             };
-            receipts.push(Receipt { tx_id: id, height, index: index as u32, error, leaf_index });
+            receipts.push(Receipt { tx_id: id, height, index: index as u32, error, leaf_index, commitment });
         }
         // Tree effects: the block's leaves in one batch, then revocations.
         if let Err(e) = tree.append_batch(&work.leaves) {
@@ -333,8 +385,14 @@ impl Work<'_> {
     }
 
     /// Validates `stx` against the working state and, if valid, applies it.
-    /// Every check happens before the first change.
-    fn apply(&mut self, ex: &Executor<'_>, stx: &SignedTransaction, signers: &[[u8; 32]]) -> Result<Option<u64>, TxError> {
+    /// Every check happens before the first change. An applied Groth16
+    /// issuance returns its leaf index and leaf.
+    fn apply(
+        &mut self,
+        ex: &Executor<'_>,
+        stx: &SignedTransaction,
+        signers: &[[u8; 32]],
+    ) -> Result<Option<(u64, [u8; 32])>, TxError> {
         let tx = &stx.tx;
         let last = self.registry.nonces.get(&tx.signer).copied().unwrap_or(0);
         if tx.nonce <= last {
@@ -356,7 +414,7 @@ impl Work<'_> {
                 if self.registry.regulators.get(name).is_some_and(|r| r.active) {
                     return Err(TxError::AlreadyRegistered(name.clone()));
                 }
-                if self.registry.regulator_keys.contains_key(key) || ex.authorities.contains(key) {
+                if self.registry.key_in_use(key) || ex.authorities.contains(key) {
                     return Err(TxError::AlreadyRegistered(hex::encode(key)));
                 }
                 if let Some(s) = schemas.iter().find(|s| !self.registry.schemas.contains_key(*s)) {
@@ -375,6 +433,26 @@ impl Work<'_> {
                 r.active = false;
                 let key = r.key;
                 self.registry.regulator_keys.remove(&key);
+            }
+            TxBody::RegisterVerifier { name, key } => {
+                if self.registry.active_verifier(name).is_some() {
+                    return Err(TxError::AlreadyRegistered(name.clone()));
+                }
+                if self.registry.key_in_use(key) || ex.authorities.contains(key) {
+                    return Err(TxError::AlreadyRegistered(hex::encode(key)));
+                }
+                self.registry.verifier_keys.insert(*key, name.clone());
+                self.registry
+                    .verifiers
+                    .insert(name.clone(), VerifierRecord { name: name.clone(), key: *key, active: true, since: height });
+            }
+            TxBody::RetireVerifier { name } => {
+                let Some(v) = self.registry.verifiers.get_mut(name).filter(|v| v.active) else {
+                    return Err(TxError::UnknownVerifier(name.clone()));
+                };
+                v.active = false;
+                let key = v.key;
+                self.registry.verifier_keys.remove(&key);
             }
             TxBody::RegisterSchema { name, description } => {
                 if self.registry.schemas.contains_key(name) {
@@ -397,12 +475,14 @@ impl Work<'_> {
                     VerifyingKeyRecord { circuit_id: circuit_id.clone(), fingerprint: *fp, key: key.clone(), since: height },
                 );
             }
-            TxBody::IssueCredential { schema, commitment } => {
+            TxBody::IssueCredential { schema, inner } => {
                 let issuer = self.issuer_for(&tx.signer, schema)?;
-                let cm = fr_from_bytes(commitment).map_err(|_| TxError::InvalidCommitment)?;
-                if cm.is_zero() {
+                let inner = fr_from_bytes(inner).map_err(|_| TxError::InvalidCommitment)?;
+                if inner.is_zero() {
                     return Err(TxError::InvalidCommitment);
                 }
+                let cm = credential_leaf(&label(LabelDomain::Schema, schema), &label(LabelDomain::Issuer, &issuer), &inner);
+                let commitment = &fr_to_bytes(&cm);
                 if self.credential(commitment).is_some() {
                     return Err(TxError::DuplicateCommitment);
                 }
@@ -422,7 +502,7 @@ impl Work<'_> {
                         revoked_at: None,
                     },
                 );
-                leaf = Some(index);
+                leaf = Some((index, *commitment));
             }
             TxBody::IssueRangeCredential { schema, commitment, holder_key, expiry } => {
                 let issuer = self.issuer_for(&tx.signer, schema)?;

@@ -3,6 +3,7 @@
 //!
 //! | key | value |
 //! | --- | --- |
+//! | `V` | the layout's version, [`FORMAT`] |
 //! | `G` | genesis (JSON) |
 //! | `M` | tip header |
 //! | `Y` | registry (regulators, schemas, verifying keys, nonces, counts) |
@@ -33,6 +34,12 @@ use crate::state::{BlockEffects, CredentialRecord, Receipt, Registry};
 use crate::tx::{decode_canonical, encode, Hash, SignedTransaction};
 
 const GENESIS: &[u8] = b"G";
+const VERSION: &[u8] = b"V";
+
+/// The version of this layout and of what it stores: v2 stores commitment-v2
+/// leaves, verifier records and receipts with the computed leaf. A data
+/// directory of another version is refused at open, never misread.
+pub const FORMAT: &str = "zkreg-ledger-v2";
 const TIP: &[u8] = b"M";
 const REGISTRY: &[u8] = b"Y";
 
@@ -54,6 +61,7 @@ struct StoredRegistry {
     regulators: Vec<crate::state::RegulatorRecord>,
     schemas: Vec<crate::state::SchemaRecord>,
     verifying_keys: Vec<crate::state::VerifyingKeyRecord>,
+    verifiers: Vec<crate::state::VerifierRecord>,
     nonces: Vec<([u8; 32], u64)>,
     counts: Vec<((String, String), crate::state::CredentialCounts)>,
 }
@@ -66,6 +74,7 @@ impl From<&Registry> for StoredRegistry {
             regulators: r.regulators.values().cloned().collect(),
             schemas: r.schemas.values().cloned().collect(),
             verifying_keys: r.verifying_keys.values().cloned().collect(),
+            verifiers: r.verifiers.values().cloned().collect(),
             nonces,
             counts: r.counts.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         }
@@ -83,6 +92,12 @@ impl From<StoredRegistry> for Registry {
         }
         r.schemas = s.schemas.into_iter().map(|x| (x.name.clone(), x)).collect();
         r.verifying_keys = s.verifying_keys.into_iter().map(|x| (x.circuit_id.clone(), x)).collect();
+        for v in s.verifiers {
+            if v.active {
+                r.verifier_keys.insert(v.key, v.name.clone());
+            }
+            r.verifiers.insert(v.name.clone(), v);
+        }
         r.nonces = s.nonces.into_iter().collect();
         r.counts = s.counts.into_iter().collect();
         r
@@ -113,6 +128,19 @@ impl Store {
         }
     }
 
+    /// Refuses an initialised directory written by another version of the layout.
+    pub fn check_format(&self) -> Result<(), LedgerError> {
+        if !self.db.contains_key(GENESIS)? {
+            return Ok(());
+        }
+        match self.db.get(VERSION)? {
+            Some(v) if v.as_ref() == FORMAT.as_bytes() => Ok(()),
+            found => Err(LedgerError::UnsupportedFormat {
+                found: found.map_or_else(|| "zkreg-ledger-v1".into(), |v| String::from_utf8_lossy(&v).into_owned()),
+            }),
+        }
+    }
+
     /// The stored genesis, if the directory is initialised.
     pub fn genesis(&self) -> Result<Option<Genesis>, LedgerError> {
         match self.db.get(GENESIS)? {
@@ -125,6 +153,7 @@ impl Store {
     pub fn init(&self, genesis: &Genesis, header: &BlockHeader, registry: &Registry) -> Result<(), LedgerError> {
         let mut batch = sled::Batch::default();
         let json = serde_json::to_vec(genesis).map_err(|e| LedgerError::Genesis(e.to_string()))?;
+        batch.insert(VERSION, FORMAT.as_bytes());
         batch.insert(GENESIS, json);
         batch.insert(TIP, encode(header));
         batch.insert(key(b'h', &[&0u64.to_be_bytes()]), encode(header));

@@ -65,12 +65,29 @@ pub enum TxBody {
         /// The key, canonical compressed arkworks encoding.
         key: Vec<u8>,
     },
-    /// Regulator: append a Groth16 credential commitment `cm` to the tree.
+    /// Governance: register a verifier (a bank) under a name. Only this
+    /// key may then have the node issue proof requests as `name`, whose
+    /// scopes are always `<name>/<purpose>`.
+    RegisterVerifier {
+        /// The verifier's name: a scope prefix, so it may not contain `/`.
+        name: String,
+        /// Its ed25519 key.
+        key: [u8; 32],
+    },
+    /// Governance: retire a verifier (its key can no longer ask for proofs).
+    RetireVerifier {
+        /// The verifier's name.
+        name: String,
+    },
+    /// Regulator: issue a Groth16 credential (commitment v2). The regulator
+    /// submits `inner = Poseidon(holder_id, value, expiry, salt)`; the ledger
+    /// appends the leaf `cm = Poseidon(schema_id, issuer_id, inner)` with the
+    /// issuer and schema of this authenticated transaction.
     IssueCredential {
         /// The schema.
         schema: String,
-        /// `cm`, canonical 32-byte big-endian field element.
-        commitment: [u8; 32],
+        /// `inner`, canonical 32-byte big-endian field element.
+        inner: [u8; 32],
     },
     /// Regulator: register a Bulletproofs (Pedersen) credential.
     IssueRangeCredential {
@@ -103,12 +120,12 @@ pub enum TxBody {
 }
 
 impl TxBody {
-    /// The credential commitment this transaction issues or revokes.
+    /// The credential commitment this transaction names directly (a range
+    /// credential it issues, or a credential it revokes). A Groth16 issuance
+    /// names only `inner`: its leaf depends on the signer's issuer name.
     pub fn commitment(&self) -> Option<&[u8; 32]> {
         match self {
-            TxBody::IssueCredential { commitment, .. }
-            | TxBody::IssueRangeCredential { commitment, .. }
-            | TxBody::Revoke { commitment } => Some(commitment),
+            TxBody::IssueRangeCredential { commitment, .. } | TxBody::Revoke { commitment } => Some(commitment),
             _ => None,
         }
     }
@@ -121,6 +138,8 @@ impl TxBody {
                 | TxBody::RetireRegulator { .. }
                 | TxBody::RegisterSchema { .. }
                 | TxBody::RegisterVerifyingKey { .. }
+                | TxBody::RegisterVerifier { .. }
+                | TxBody::RetireVerifier { .. }
         )
     }
 }
@@ -290,6 +309,17 @@ pub fn check_name(name: &str) -> Result<(), TxError> {
     Ok(())
 }
 
+/// Checks a verifier's name: a [`check_name`] without `/`, since scopes
+/// are `<name>/<purpose>` and one verifier's scopes must never be under
+/// another's name.
+pub fn check_verifier_name(name: &str) -> Result<(), TxError> {
+    check_name(name)?;
+    if name.contains('/') {
+        return Err(TxError::InvalidName(name.chars().take(MAX_NAME_LEN).collect()));
+    }
+    Ok(())
+}
+
 fn check_body(body: &TxBody) -> Result<(), TxError> {
     match body {
         TxBody::RegisterRegulator { name, key, schemas } => {
@@ -297,7 +327,11 @@ fn check_body(body: &TxBody) -> Result<(), TxError> {
             strict_key(key)?;
             schemas.iter().try_for_each(|s| check_name(s))
         }
-        TxBody::RetireRegulator { name } => check_name(name),
+        TxBody::RetireRegulator { name } | TxBody::RetireVerifier { name } => check_name(name),
+        TxBody::RegisterVerifier { name, key } => {
+            check_verifier_name(name)?;
+            strict_key(key).map(|_| ())
+        }
         TxBody::RegisterSchema { name, description } => {
             check_name(name)?;
             if description.len() > 1024 {

@@ -298,7 +298,7 @@ pub fn today() -> u32 {
 pub fn issue_groth16(app: &mut App, wallet: &Wallet, schema: &str, value: u64, expiry: u32, seed: u64) -> CredentialOpening {
     let mut opening = CredentialOpening::issue(schema, REGULATOR, wallet.holder_id(), value, expiry, &mut rng(seed));
     let regulator = app.regulator.clone();
-    let r = app.submit_ok(&regulator, TxBody::IssueCredential { schema: schema.into(), commitment: fr_to_bytes(&opening.commitment) });
+    let r = app.submit_ok(&regulator, TxBody::IssueCredential { schema: schema.into(), inner: fr_to_bytes(&opening.inner(wallet.holder_id())) });
     opening.leaf_index = Some(r["leaf_index"].as_u64().unwrap());
     opening
 }

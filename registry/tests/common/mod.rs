@@ -261,8 +261,9 @@ impl TestChain {
         Fr::rand(&mut *self.rng.borrow_mut())
     }
 
-    /// A real credential commitment `Poseidon(schema_id, issuer_id, holder_id,
-    /// value, expiry, salt)` for a random holder, canonical bytes.
+    /// A real credential leaf `cm = Poseidon(schema_id, issuer_id, inner)`
+    /// with `inner = Poseidon(holder_id, value, expiry, salt)` for a random
+    /// holder, canonical bytes; [`issue`] submits its `inner` (commitment v2).
     pub fn commitment(&self, schema: &str, issuer: &str) -> [u8; 32] {
         let sk = self.random_fr();
         let salt = self.random_fr();
@@ -275,7 +276,9 @@ impl TestChain {
             expiry: 20_500,
             salt,
         };
-        fr_to_bytes(&fields.commitment())
+        let cm = fr_to_bytes(&fields.commitment());
+        INNERS.with(|m| m.borrow_mut().insert(cm, fr_to_bytes(&fields.inner())));
+        cm
     }
 
     /// A Pedersen commitment to `value` with a random blinding (compressed Ristretto).
@@ -312,9 +315,29 @@ pub fn open_when_unlocked(dir: &std::path::Path, genesis: Option<&Genesis>) -> R
     }
 }
 
-/// `IssueCredential` of `commitment` under `schema`.
+thread_local! {
+    /// The `inner` of every leaf [`TestChain::commitment`] made on this thread.
+    static INNERS: RefCell<HashMap<[u8; 32], [u8; 32]>> = RefCell::new(HashMap::new());
+}
+
+/// The `inner` behind a leaf made by [`TestChain::commitment`] (`None` for
+/// any other bytes).
+pub fn inner_of(cm: &[u8; 32]) -> Option<[u8; 32]> {
+    INNERS.with(|m| m.borrow().get(cm).copied())
+}
+
+/// The leaf the ledger computes when `issuer` issues `inner` under `schema`.
+pub fn leaf(schema: &str, issuer: &str, inner: &[u8; 32]) -> [u8; 32] {
+    let inner = zkreg_circuits::field::fr_from_bytes(inner).expect("a canonical inner");
+    fr_to_bytes(&zkreg_circuits::commitment::credential_leaf(&label(LabelDomain::Schema, schema), &label(LabelDomain::Issuer, issuer), &inner))
+}
+
+/// `IssueCredential` of the credential whose leaf is `commitment` (made by
+/// [`TestChain::commitment`]): submits its `inner`, from which the ledger
+/// computes the leaf again. Any other bytes are submitted as the `inner`
+/// itself (for the tests of invalid values).
 pub fn issue(schema: &str, commitment: [u8; 32]) -> TxBody {
-    TxBody::IssueCredential { schema: schema.into(), commitment }
+    TxBody::IssueCredential { schema: schema.into(), inner: inner_of(&commitment).unwrap_or(commitment) }
 }
 
 /// `Revoke` of `commitment`.
