@@ -150,6 +150,7 @@ pub fn request(predicates: Vec<PredicateSpec>, nonce: u8) -> ProofRequest {
         challenge: hex::encode([nonce; 32]),
         expires_at: NOW + 600,
         predicates,
+        signature: None,
     }
 }
 

@@ -184,6 +184,7 @@ mod tests {
             challenge: hex::encode([challenge_byte; 32]),
             expires_at,
             predicates: vec![],
+            signature: None,
         }
     }
 

@@ -388,6 +388,7 @@ async fn create_request(req: HttpRequest, state: web::Data<AppState>, payload: w
         challenge: hex::encode(nonce),
         expires_at: now_secs() + ttl,
         predicates: body.predicates,
+        signature: None,
     };
     request.validate().map_err(|e| ApiError::bad("bad_request", e))?;
     let (st, issued) = (state.clone(), request.clone());

@@ -50,3 +50,6 @@ pub const WALLET_SK_DOMAIN: &[u8] = b"zkreg wallet zk-secret v1";
 
 /// Domain of the seed-to-key derivation of a wallet's ed25519 key.
 pub const WALLET_AUTH_DOMAIN: &[u8] = b"zkreg wallet auth-key v1";
+
+/// First line of the text a verifier signs in a proof request (`ProofRequest::signing_message`).
+pub const REQUEST_SIGNATURE_DOMAIN: &str = "zkreg-request-sig/v1";

@@ -27,7 +27,7 @@ use rand::{CryptoRng, RngCore};
 
 use zkreg_circuits::constants::NUM_PUBLIC_INPUTS;
 use zkreg_circuits::fingerprint::fingerprint;
-use zkreg_circuits::predicate::PublicInputs;
+use zkreg_circuits::predicate::{PublicInputError, PublicInputs};
 
 pub use zkreg_circuits::proof_codec::{encode_proof, encode_proof_hex, PROOF_BYTES};
 
@@ -49,9 +49,30 @@ pub enum ProofError {
     /// missing one as zero.)
     #[error("expected {NUM_PUBLIC_INPUTS} public inputs, got {0}")]
     WrongInputCount(usize),
+    /// A raw public input is outside its native range: `lo` or `hi` (inputs
+    /// 3 and 4) is not below 2^64, or `today` (input 5) is not below 2^32.
+    /// The circuit range-checks `value - lo` and `hi - value` in 64 bits
+    /// assuming these bounds; a `lo` of `r - 1` is the field's `-1`. Checked
+    /// before any pairing; names the input.
+    #[error("public input `{0}` is out of range (lo and hi must be below 2^64, today below 2^32)")]
+    InputOutOfRange(&'static str),
     /// The pairing equation does not hold: the proof is not for these inputs.
     #[error("proof does not verify for these public inputs")]
     Rejected,
+}
+
+impl ProofError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProofError::WrongLength(_) => "wrong_proof_length",
+            ProofError::BadHex => "bad_proof_hex",
+            ProofError::InvalidPoint(_) => "invalid_proof_point",
+            ProofError::WrongInputCount(_) => "wrong_input_count",
+            ProofError::InputOutOfRange(_) => "public_input_out_of_range",
+            ProofError::Rejected => "proof_rejected",
+        }
+    }
 }
 
 /// Errors about a batch of proofs.
@@ -71,6 +92,33 @@ pub enum VerifyingKeyError {
     /// The key bytes do not decode to valid points.
     #[error("verifying key bytes are invalid: {0}")]
     Malformed(String),
+    /// `delta` equals `gamma` (or `-gamma`). A snarkjs key that never had a
+    /// phase-2 contribution has `delta = gamma` (both the generator of G2);
+    /// then `e(PI(x), γ) · e(C, δ) = e(PI(x) + C, γ)`, and `(α, β, −PI(x))`
+    /// is a "proof" of any statement `x`.
+    #[error("verifying key has delta equal to gamma or -gamma (no phase-2 contribution): proofs can be forged")]
+    GammaEqualsDelta,
+}
+
+impl VerifyingKeyError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VerifyingKeyError::WrongShape(_) => "wrong_key_shape",
+            VerifyingKeyError::Malformed(_) => "malformed_key",
+            VerifyingKeyError::GammaEqualsDelta => "gamma_equals_delta",
+        }
+    }
+}
+
+/// Refuses a key whose `delta` is `gamma` or `-gamma` (see
+/// [`VerifyingKeyError::GammaEqualsDelta`]).
+pub fn check_gamma_delta(vk: &VerifyingKey<Bn254>) -> Result<(), VerifyingKeyError> {
+    let minus_gamma: G2Affine = -vk.gamma_g2;
+    if vk.delta_g2 == vk.gamma_g2 || vk.delta_g2 == minus_gamma {
+        return Err(VerifyingKeyError::GammaEqualsDelta);
+    }
+    Ok(())
 }
 
 /// Decodes a compressed proof, validating every point.
@@ -93,9 +141,11 @@ pub fn decode_proof_hex(s: &str) -> Result<Proof<Bn254>, ProofError> {
 }
 
 /// Decodes and validates a verifying key (canonical compressed arkworks
-/// encoding, no point at infinity).
+/// encoding, no point at infinity, `delta` not `±gamma`).
 pub fn decode_verifying_key(bytes: &[u8]) -> Result<VerifyingKey<Bn254>, VerifyingKeyError> {
-    zkreg_circuits::proof_codec::decode_verifying_key(bytes).map_err(VerifyingKeyError::Malformed)
+    let vk = zkreg_circuits::proof_codec::decode_verifying_key(bytes).map_err(VerifyingKeyError::Malformed)?;
+    check_gamma_delta(&vk)?;
+    Ok(vk)
 }
 
 /// Fixed-base tables of points of the verifying key: its input points
@@ -164,12 +214,14 @@ impl std::fmt::Debug for PredicateVerifier {
 }
 
 impl PredicateVerifier {
-    /// Prepares `vk`; it must be a key for nine public inputs.
+    /// Prepares `vk`; it must be a key for nine public inputs, with no
+    /// point at infinity and `delta` not `±gamma`.
     pub fn new(vk: VerifyingKey<Bn254>) -> Result<Self, VerifyingKeyError> {
         if vk.gamma_abc_g1.len() != NUM_PUBLIC_INPUTS + 1 {
             return Err(VerifyingKeyError::WrongShape(vk.gamma_abc_g1.len()));
         }
         zkreg_circuits::proof_codec::check_verifying_key(&vk).map_err(VerifyingKeyError::Malformed)?;
+        check_gamma_delta(&vk)?;
         let fingerprint = fingerprint(&vk);
         let neg_beta = (-vk.beta_g2.into_group()).into_affine().into();
         let inputs = InputTables::new(&vk.gamma_abc_g1);
@@ -197,8 +249,17 @@ impl PredicateVerifier {
         Ok(self.inputs.combine(&scalars))
     }
 
-    /// Verifies one proof against raw field-element inputs (count checked).
+    /// Verifies one proof against raw field-element inputs, as they come
+    /// from snarkjs's `public.json`: the count must be nine and `lo`, `hi`
+    /// below 2^64, `today` below 2^32 ([`ProofError::InputOutOfRange`]),
+    /// checked before any pairing. (The circuit proves `lo <= value <= hi`
+    /// only for bounds in that range; [`PublicInputs`] cannot hold others,
+    /// raw field elements can.)
     pub fn verify_inputs(&self, proof: &Proof<Bn254>, inputs: &[Fr]) -> Result<(), ProofError> {
+        PublicInputs::from_field_elements(inputs).map_err(|e| match e {
+            PublicInputError::WrongCount(n) => ProofError::WrongInputCount(n),
+            PublicInputError::OutOfRange(name) => ProofError::InputOutOfRange(name),
+        })?;
         let prepared = self.prepare_inputs(inputs)?;
         let ml = Bn254::multi_miller_loop(
             [proof.a, prepared.into_affine(), proof.c],

@@ -1,7 +1,9 @@
 //! Presentation verification: everything DESIGN.md "Verify" lists.
 //!
 //! For a presentation answering a request, the verifier checks: the request
-//! is well-formed and unexpired; the presentation echoes its challenge and
+//! is well-formed ([`ProofRequest::validate`]: among others, its scope is
+//! under its verifier's name and all its predicates use one backend) and
+//! unexpired; the presentation echoes its challenge and
 //! answers each predicate exactly once with the requested backend; each
 //! claimed issuer is allowed by the request and authorised for the schema on
 //! the ledger; each proof's day is within tolerance of today; each Groth16
@@ -13,10 +15,18 @@
 //! signed by its holder; all of them are for one holder key. Only then is the
 //! challenge consumed, once.
 //!
-//! A presentation mixing backends is tied to one holder within each backend
-//! (equal pseudonyms, equal holder keys) but not across them: nothing in a
-//! Groth16 proof names the holder's ed25519 key. Verifiers that need one
-//! holder across several predicates should request one backend.
+//! Requests mixing backends are refused ([`RequestError::MixedBackends`]):
+//! proofs are tied to one holder within each backend (equal pseudonyms,
+//! equal holder keys) but nothing ties a Groth16 proof to a Bulletproofs
+//! one (a Groth16 proof does not name the holder's ed25519 key), so one
+//! holder's Groth16 proof and another's Bulletproofs proof would pass as one
+//! presentation. Since every predicate then asks for the same backend and
+//! each proof must use its predicate's ([`VerifyError::BackendMismatch`]),
+//! all proofs of an accepted presentation use one backend.
+//!
+//! The request's signature ([`ProofRequest::signature`]) is not required
+//! nor checked here: it tells the holder who asked; the verifier trusts its
+//! own request.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -152,7 +162,9 @@ pub struct Verified {
 /// Why a presentation is refused. [`VerifyError::code`] gives a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
-    /// The request itself is malformed.
+    /// The request itself is malformed or mixes backends (any
+    /// [`RequestError`] from [`ProofRequest::validate`]). Its code is
+    /// `bad_request`; [`RequestError::code`] names the reason.
     #[error("invalid request: {0}")]
     BadRequest(#[from] RequestError),
     /// The request's expiry has passed.

@@ -19,7 +19,37 @@
 //! the modulus, because snarkjs reduces `x + p` to `x` silently and two
 //! encodings of one key or proof would defeat any deduplication built on the
 //! bytes. Every point must be on its curve and in the prime-order subgroup.
+//! A key whose `vk_delta_2` is `±vk_gamma_2` (a snarkjs zkey that never had a
+//! phase-2 contribution) is refused: under it any statement can be "proven".
 //! Malformed input is an [`SnarkjsError`], never a panic.
+//!
+//! # What a consumer of the export must check itself
+//!
+//! A snarkjs, JavaScript or Solidity verifier checks the pairing equation
+//! and, in snarkjs's generated contracts, that each public signal is below
+//! the field modulus `r`. That is not enough for a zkreg proof. The public
+//! signals are, in this order (see [`zkreg_circuits::predicate::PublicInputs`]):
+//!
+//! | index | signal | what the consumer must check |
+//! | --- | --- | --- |
+//! | 0 | `root` | a commitment-tree root in the ledger's accepted window of recent roots (`GET /v1/roots`); an older root may prove a since-revoked credential |
+//! | 1 | `schema_id` | `label(Schema, schema)` of the schema it asked for |
+//! | 2 | `issuer_id` | `label(Issuer, issuer)` of an issuer it accepts **and** that the ledger authorises for the schema |
+//! | 3 | `lo` | the bound it asked for, and **`lo < 2^64`** |
+//! | 4 | `hi` | the bound it asked for, and **`hi < 2^64`** |
+//! | 5 | `today` | within its tolerance of its own day, and **`today < 2^32`** |
+//! | 6 | `scope` | `label(Scope, scope)` of its own scope, `<verifier>/<purpose>` |
+//! | 7 | `challenge` | `label(Challenge, challenge)` of a challenge it issued, unexpired, and not used before (single use) |
+//! | 8 | `pseudonym` | equal across all proofs of one presentation (one holder) |
+//!
+//! The circuit checks `lo <= value <= hi` as two 64-bit range checks and
+//! `expiry >= today` in 32 bits; it is sound only for `lo`, `hi` below 2^64
+//! and `today` below 2^32. A field element such as `r - 1` (the field's
+//! `-1`) as `lo` is a different statement from any the bank meant. zkreg's
+//! own raw path ([`crate::groth16::PredicateVerifier::verify_inputs`])
+//! refuses such signals ([`crate::groth16::ProofError::InputOutOfRange`]);
+//! an external verifier must do the same. The verifying key must also be the
+//! one whose fingerprint the ledger registered.
 
 use ark_bn254::{Bn254, Fq, Fq12, Fq2, Fq6, Fr, G1Affine, G2Affine};
 use ark_ec::short_weierstrass::{Affine, SWCurveConfig};
@@ -118,6 +148,33 @@ pub enum SnarkjsError {
     /// `vk_alphabeta_12` is present but is not `e(vk_alpha_1, vk_beta_2)`.
     #[error("`vk_alphabeta_12` is not e(vk_alpha_1, vk_beta_2)")]
     AlphaBetaMismatch,
+    /// `vk_delta_2` equals `vk_gamma_2` (or its negation): a snarkjs zkey
+    /// exported without any phase-2 contribution, under which
+    /// `(α, β, −PI(x))` verifies for every statement `x`.
+    #[error("`vk_delta_2` equals `vk_gamma_2` (no phase-2 contribution): proofs can be forged")]
+    GammaEqualsDelta,
+}
+
+impl SnarkjsError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SnarkjsError::MissingField(_) => "missing_field",
+            SnarkjsError::WrongType { .. } => "wrong_type",
+            SnarkjsError::WrongLength { .. } => "wrong_length",
+            SnarkjsError::NotDecimal { .. } => "not_decimal",
+            SnarkjsError::NonCanonical { .. } => "non_canonical",
+            SnarkjsError::NotNormalised { .. } => "not_normalised",
+            SnarkjsError::NotOnCurve { .. } => "not_on_curve",
+            SnarkjsError::NotInSubgroup { .. } => "not_in_subgroup",
+            SnarkjsError::IdentityPoint { .. } => "identity_point",
+            SnarkjsError::WrongProtocol(_) => "wrong_protocol",
+            SnarkjsError::WrongCurve(_) => "wrong_curve",
+            SnarkjsError::BadPublicCount => "bad_public_count",
+            SnarkjsError::AlphaBetaMismatch => "alphabeta_mismatch",
+            SnarkjsError::GammaEqualsDelta => "gamma_equals_delta",
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -128,6 +185,13 @@ pub enum SnarkjsError {
 ///
 /// `vk_alphabeta_12` is the pairing `e(alpha, beta)` in snarkjs's layout;
 /// `snarkjs groth16 verify` does not read it, Solidity verifier templates do.
+///
+/// A verifier built from this key (`snarkjs groth16 verify`, a generated
+/// Solidity contract) checks only the pairing equation. It must in addition
+/// check public signals 3 and 4 (`lo`, `hi`) `< 2^64` and 5 (`today`)
+/// `< 2^32`, compare signal 0 (`root`) against the ledger's window of recent
+/// roots, and check the other signals against its own request: see the
+/// [module documentation](self) for the whole list.
 pub fn verifying_key_json(vk: &VerifyingKey<Curve>) -> Value {
     let alphabeta = Curve::pairing(vk.alpha_g1, vk.beta_g2).0;
     json!({
@@ -144,6 +208,11 @@ pub fn verifying_key_json(vk: &VerifyingKey<Curve>) -> Value {
 }
 
 /// `proof.json` of `proof`, as `snarkjs groth16 prove` writes it.
+///
+/// That the proof verifies says nothing about its public signals' ranges
+/// or freshness: the consumer checks `lo`, `hi` `< 2^64`, `today < 2^32`,
+/// the root against the ledger's window, and the rest (see the
+/// [module documentation](self)).
 pub fn proof_json(proof: &Proof<Curve>) -> Value {
     json!({
         "pi_a": g1_json(&proof.a),
@@ -154,7 +223,17 @@ pub fn proof_json(proof: &Proof<Curve>) -> Value {
     })
 }
 
-/// `public.json`: the public inputs, in circuit order, as decimal strings.
+/// `public.json`: the public inputs, in circuit order, as decimal strings:
+/// `[root, schema_id, issuer_id, lo, hi, today, scope, challenge, pseudonym]`.
+///
+/// A consumer must check signals 3 and 4 (`lo`, `hi`) `< 2^64` and 5
+/// (`today`) `< 2^32` (snarkjs only checks `< r`), that signal 0 (`root`) is
+/// in the ledger's window of recent roots, that the challenge (7) is one it
+/// issued and has not seen answered, and the others against its request
+/// (see the [module documentation](self)). [`public_from_json`] checks only
+/// that each signal is a canonical field element; pass the result to
+/// [`crate::groth16::PredicateVerifier::verify_inputs`], which checks the
+/// ranges.
 pub fn public_json(inputs: &[Fr]) -> Value {
     Value::Array(inputs.iter().map(|x| Value::String(decimal(x))).collect())
 }
@@ -207,8 +286,9 @@ pub fn proof_from_json(value: &Value) -> Result<Proof<Curve>, SnarkjsError> {
 
 /// Reads `verification_key.json`, validating `protocol`, `curve`, `nPublic`
 /// against `IC`, and every point; `alpha`, `beta`, `gamma` and `delta` must
-/// not be the identity. `vk_alphabeta_12` may be absent; if present it must
-/// equal `e(vk_alpha_1, vk_beta_2)`.
+/// not be the identity, and `delta` must not be `±gamma`
+/// ([`SnarkjsError::GammaEqualsDelta`]). `vk_alphabeta_12` may be absent; if
+/// present it must equal `e(vk_alpha_1, vk_beta_2)`.
 pub fn verifying_key_from_json(value: &Value) -> Result<VerifyingKey<Curve>, SnarkjsError> {
     check_header(value)?;
     let n_public =
@@ -218,13 +298,17 @@ pub fn verifying_key_from_json(value: &Value) -> Result<VerifyingKey<Curve>, Sna
     if ic.len() != expected {
         return Err(SnarkjsError::WrongLength { at: "IC".into(), expected, got: ic.len() });
     }
-    let vk = VerifyingKey {
+    let vk: VerifyingKey<Curve> = VerifyingKey {
         alpha_g1: non_identity(parse_g1(field(value, "vk_alpha_1")?, "vk_alpha_1")?, "vk_alpha_1")?,
         beta_g2: non_identity(parse_g2(field(value, "vk_beta_2")?, "vk_beta_2")?, "vk_beta_2")?,
         gamma_g2: non_identity(parse_g2(field(value, "vk_gamma_2")?, "vk_gamma_2")?, "vk_gamma_2")?,
         delta_g2: non_identity(parse_g2(field(value, "vk_delta_2")?, "vk_delta_2")?, "vk_delta_2")?,
         gamma_abc_g1: ic.iter().enumerate().map(|(i, p)| parse_g1(p, &format!("IC[{i}]"))).collect::<Result<_, _>>()?,
     };
+    let minus_gamma: G2Affine = -vk.gamma_g2;
+    if vk.delta_g2 == vk.gamma_g2 || vk.delta_g2 == minus_gamma {
+        return Err(SnarkjsError::GammaEqualsDelta);
+    }
     if let Some(ab) = value.get("vk_alphabeta_12") {
         if parse_fq12(ab, "vk_alphabeta_12")? != Curve::pairing(vk.alpha_g1, vk.beta_g2).0 {
             return Err(SnarkjsError::AlphaBetaMismatch);
@@ -234,6 +318,9 @@ pub fn verifying_key_from_json(value: &Value) -> Result<VerifyingKey<Curve>, Sna
 }
 
 /// Reads `public.json`: an array of canonical decimal strings below `r`.
+/// It does not check the predicate circuit's narrower ranges (`lo`, `hi`
+/// below 2^64, `today` below 2^32):
+/// [`crate::groth16::PredicateVerifier::verify_inputs`] does.
 pub fn public_from_json(value: &Value) -> Result<Vec<Fr>, SnarkjsError> {
     array(value, "public")?.iter().enumerate().map(|(i, x)| parse_field(x, &format!("public[{i}]"))).collect()
 }
