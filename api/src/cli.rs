@@ -384,15 +384,41 @@ pub fn request(node: &str, key: &Path, verifier: &str, scope: &str, schema: &str
     };
     let spec = PredicateSpec { schema: schema.into(), operator, allowed_issuers: issuers, backend: if bulletproofs { Backend::Bulletproofs } else { Backend::Groth16 } };
     let client = Client::new(node);
-    let req = client.post("/v1/requests", &json!({"verifier": verifier, "scope": scope, "predicates": [spec]}), Some(&key))?;
+    let answer = client.post("/v1/requests", &json!({"verifier": verifier, "scope": scope, "predicates": [spec.clone()]}), Some(&key))?;
+    let mut req: ProofRequest = serde_json::from_value(answer).context("the node's answer is not a proof request")?;
+    // Sign only what was asked for: a node that changed the request would
+    // otherwise have the bank vouch for it to holders.
+    if req.verifier != verifier || req.scope != scope || req.predicates != [spec] || req.signature.is_some() {
+        anyhow::bail!("the node answered with another request than the one asked for; not signing it");
+    }
+    req.validate().context("the node's request is not valid")?;
+    req.sign(&key);
     write_new(out, &serde_json::to_vec_pretty(&req)?)?;
-    let challenge = req["challenge"].as_str().unwrap_or("");
+    let challenge = req.challenge.as_str();
     if as_json {
-        println!("{}", json!({"request_file": out, "challenge": challenge, "expires_at": req["expires_at"]}));
+        println!("{}", json!({"request_file": out, "challenge": challenge, "expires_at": req.expires_at}));
     } else {
-        println!("proof request written to {} (challenge {}…, expires at {})", out.display(), challenge.get(..8).unwrap_or(challenge), req["expires_at"]);
+        println!("signed proof request written to {} (challenge {}…, expires at {})", out.display(), challenge.get(..8).unwrap_or(challenge), req.expires_at);
     }
     Ok(())
+}
+
+/// The verifier the request names, looked up in the ledger's registry: it
+/// must be registered and active, have signed the request with its
+/// registered key, and own the request's scope (`<name>/<purpose>`).
+fn check_request_origin(client: &Client, request: &ProofRequest) -> anyhow::Result<zkreg_prover::RegisteredVerifier> {
+    let listed = client.get("/v1/verifiers").context("fetching the ledger's verifier registry")?;
+    let verifiers: Vec<zkreg_prover::RegisteredVerifier> = listed
+        .as_array()
+        .context("the node's verifier registry is not a list")?
+        .iter()
+        .filter_map(|v| {
+            let key = hex::decode(v["key"].as_str()?).ok()?.try_into().ok()?;
+            Some(zkreg_prover::RegisteredVerifier { name: v["name"].as_str()?.to_owned(), key, active: v["active"].as_bool()? })
+        })
+        .collect();
+    let verifier = zkreg_prover::check_request_origin(request, &verifiers).map_err(|e| anyhow::anyhow!("not answering this request: {e}"))?;
+    Ok(verifier.clone())
 }
 
 /// `zkreg prove`: entirely local except for fetching a bucket of the tree
@@ -409,6 +435,10 @@ pub fn prove(node: &str, wallet_path: &Path, keys: &Path, request_path: &Path, o
     let held: Vec<HeldCredential> =
         f.credentials.into_iter().map(HeldCredential::Groth16).chain(f.range_credentials.into_iter().map(HeldCredential::Bulletproofs)).collect();
     let client = Client::new(node);
+    let verifier = check_request_origin(&client, &request)?;
+    if !as_json {
+        eprintln!("request from registered verifier `{}` (key {}), scope {}", verifier.name, hex::encode(verifier.key), request.scope);
+    }
     let paths = BucketPaths { client: &client, levels: bucket_levels };
     let started = std::time::Instant::now();
     let presentation = with_spinner("proving", as_json, || build_presentation(&prover, &wallet, &request, &held, &paths, today(), &mut OsRng))
@@ -421,7 +451,7 @@ pub fn prove(node: &str, wallet_path: &Path, keys: &Path, request_path: &Path, o
     let ms = started.elapsed().as_secs_f64() * 1e3;
     write_new(out, &serde_json::to_vec_pretty(&presentation)?)?;
     if as_json {
-        println!("{}", json!({"presentation_file": out, "proofs": presentation.proofs.len(), "ms": (ms * 10.0).round() / 10.0}));
+        println!("{}", json!({"presentation_file": out, "verifier": verifier.name, "scope": request.scope, "proofs": presentation.proofs.len(), "ms": (ms * 10.0).round() / 10.0}));
     } else {
         println!("presentation written to {} ({} proof(s), {ms:.0} ms)", out.display(), presentation.proofs.len());
     }

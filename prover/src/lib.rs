@@ -9,6 +9,7 @@
 pub mod credential;
 pub mod groth16;
 pub mod keys;
+pub mod origin;
 pub mod presentation;
 pub mod range;
 pub mod wallet;
@@ -17,3 +18,4 @@ pub use credential::{CredentialError, CredentialOpening};
 pub use groth16::{setup, PredicateProver, ProofStatement, ProveError};
 pub use wallet::{Wallet, WalletError};
 pub use presentation::{build_presentation, HeldCredential, PathSource, PresentationError, RangeCredentialOpening};
+pub use origin::{check_request_origin, OriginError, RegisteredVerifier};
