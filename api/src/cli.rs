@@ -356,6 +356,30 @@ fn check_issuer_name(client: &Client, key: &SigningKey, what: &Issuance) -> anyh
     Ok(())
 }
 
+/// A public key given as 64 hex digits, or as a key file (whose public key is taken).
+pub fn public_key_arg(arg: &str) -> anyhow::Result<[u8; 32]> {
+    if let Ok(bytes) = hex32(arg, "the key") {
+        return Ok(bytes);
+    }
+    Ok(read_key(Path::new(arg)).with_context(|| format!("`{arg}` is neither 64 hex digits nor a key file"))?.verifying_key().to_bytes())
+}
+
+/// `zkreg verifier register|retire`: a governance transaction signed by a
+/// root authority and approved by the others given.
+pub fn governance(node: &str, key: &Path, approvers: &[PathBuf], body: TxBody, as_json: bool) -> anyhow::Result<()> {
+    let key = read_key(key)?;
+    let approvers = approvers.iter().map(|p| read_key(p)).collect::<anyhow::Result<Vec<_>>>()?;
+    let client = Client::new(node);
+    let what = format!("{body:?}");
+    let receipt = client.submit_approved(&client.chain_id()?, &key, &approvers, body)?;
+    if as_json {
+        println!("{}", json!({"applied": what, "height": receipt["height"], "tx_id": receipt["tx_id"]}));
+    } else {
+        println!("applied in block {}: {what}", receipt["height"]);
+    }
+    Ok(())
+}
+
 /// `zkreg revoke`: the issuing regulator revokes a credential of either kind.
 pub fn revoke(node: &str, key: &Path, commitment: &str, as_json: bool) -> anyhow::Result<()> {
     let key = read_key(key)?;

@@ -63,8 +63,17 @@ impl Client {
     /// Signs and submits a transaction; answers once its block is on disk.
     /// The nonce is the current time in microseconds (nonces may skip values).
     pub fn submit(&self, chain_id: &str, key: &SigningKey, body: TxBody) -> anyhow::Result<Value> {
+        self.submit_approved(chain_id, key, &[], body)
+    }
+
+    /// [`Client::submit`] with the approvals of other root authorities
+    /// (governance changes need the genesis threshold of distinct signers).
+    pub fn submit_approved(&self, chain_id: &str, key: &SigningKey, approvers: &[SigningKey], body: TxBody) -> anyhow::Result<Value> {
         let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_micros() as u64;
-        let stx: SignedTransaction = Transaction { chain_id: chain_id.into(), signer: key.verifying_key().to_bytes(), nonce, body }.sign(key);
+        let mut stx: SignedTransaction = Transaction { chain_id: chain_id.into(), signer: key.verifying_key().to_bytes(), nonce, body }.sign(key);
+        for a in approvers {
+            stx = stx.approve(a);
+        }
         let receipt = self.post("/v1/transactions", &json!({"tx": hex::encode(stx.to_bytes())}), None)?;
         if receipt["ok"] != json!(true) {
             anyhow::bail!("transaction refused: {} ({})", receipt["message"].as_str().unwrap_or(""), receipt["code"].as_str().unwrap_or(""));

@@ -119,7 +119,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Bank: create a proof request with a fresh challenge.
+    /// Root authorities: register or retire a verifier (a bank) on the ledger.
+    Verifier {
+        #[command(subcommand)]
+        what: VerifierCommand,
+    },
+    /// Bank: create a proof request with a fresh challenge and sign it.
     Request {
         /// The node's URL.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -252,6 +257,48 @@ enum Command {
     },
 }
 
+/// The governance transaction's signers, common to `zkreg verifier` commands.
+#[derive(clap::Args)]
+struct Governance {
+    /// The node's URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    node: String,
+    /// A root authority's key file (signs the transaction).
+    #[arg(long)]
+    key: PathBuf,
+    /// Other root authorities' key files, each adding its approval
+    /// (repeatable; the genesis sets how many distinct authorities must sign).
+    #[arg(long = "approver")]
+    approvers: Vec<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum VerifierCommand {
+    /// Register a verifier: only its key may then ask for proofs under its
+    /// name, for scopes `<name>/<purpose>`.
+    Register {
+        /// The verifier's name (no `/`).
+        #[arg(long)]
+        name: String,
+        /// The verifier's ed25519 public key (64 hex digits), or its key file.
+        #[arg(long)]
+        verifier_key: String,
+        #[command(flatten)]
+        governance: Governance,
+    },
+    /// Retire a verifier: its key can no longer ask for proofs.
+    Retire {
+        /// The verifier's name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        governance: Governance,
+    },
+}
+
 #[derive(Subcommand)]
 enum WalletCommand {
     /// Create a wallet (seed, holder id, authentication key).
@@ -354,6 +401,13 @@ fn main() -> anyhow::Result<()> {
             cli::issue(&node, &key, &what, to, &out, json)?
         }
         Command::Revoke { node, key, commitment, json } => cli::revoke(&node, &key, &commitment, json)?,
+        Command::Verifier { what: VerifierCommand::Register { name, verifier_key, governance: g } } => {
+            let key = cli::public_key_arg(&verifier_key)?;
+            cli::governance(&g.node, &g.key, &g.approvers, zkreg_registry::TxBody::RegisterVerifier { name, key }, g.json)?
+        }
+        Command::Verifier { what: VerifierCommand::Retire { name, governance: g } } => {
+            cli::governance(&g.node, &g.key, &g.approvers, zkreg_registry::TxBody::RetireVerifier { name }, g.json)?
+        }
         Command::Request { node, key, verifier, scope, schema, op, value, hi, issuers, bulletproofs, out, json } => {
             cli::request(&node, &key, &verifier, &scope, &schema, &op, value, hi, issuers, bulletproofs, &out, json)?
         }
