@@ -94,6 +94,20 @@ ok "1 proof(s)" zkreg prove --node $node --wallet $d/citizen.wallet.json --keys 
 ok "verified: 1 predicate(s) hold; holder pseudonym 0x" zkreg verify --node $node --key $d/bank.key --presentation $d/presentation.json
 refused challenge_replayed zkreg verify --node $node --key $d/bank.key --presentation $d/presentation.json
 
+# Registered verifiers (beyond the README's commands): a key the ledger does
+# not list may not ask as bank-a; once governance registers it as bank-b it
+# may ask under its own name only; a wallet refuses a request that bank-a did
+# not sign.
+zkreg keys --out $d/stranger.key > /dev/null
+refused forbidden zkreg request --node $node --key $d/stranger.key --verifier bank-a --scope bank-a/loans --schema credit-score --op '>=' --value 700 --out $d/stranger-request.json
+ok "RegisterVerifier" zkreg verifier register --node $node --key $d/authority.key --name bank-b --verifier-key $d/stranger.key
+refused forbidden zkreg request --node $node --key $d/stranger.key --verifier bank-a --scope bank-a/loans --schema credit-score --op '>=' --value 700 --out $d/stranger-request.json
+ok "proof request written" zkreg request --node $node --key $d/stranger.key --verifier bank-b --scope bank-b/loans --schema credit-score --op '>=' --value 700 --out $d/bank-b-request.json
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); del r["signature"]; json.dump(r, open(sys.argv[2], "w"))' $d/bank-b-request.json $d/unsigned-request.json
+refused "not signed" zkreg prove --node $node --wallet $d/citizen.wallet.json --keys $d/keys --request $d/unsigned-request.json --out $d/unsigned-presentation.json
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); s=json.load(open(sys.argv[2])); r["signature"]=s["signature"]; json.dump(r, open(sys.argv[3], "w"))' $d/bank-b-request.json $d/request.json $d/resigned-request.json
+refused "does not verify" zkreg prove --node $node --wallet $d/citizen.wallet.json --keys $d/keys --request $d/resigned-request.json --out $d/resigned-presentation.json
+
 # A licence, proved by its class.
 ok "issued groth16 credential licence.food-business" zkreg issue --node $node --key $d/central-bank.key --issuer central-bank --schema licence.food-business --holder $holder --value 2 --out $d/licence.json
 ok "imported groth16 credential licence.food-business" zkreg wallet import --wallet $d/citizen.wallet.json $d/licence.json
