@@ -14,8 +14,10 @@ use zkreg_registry::state::{CredentialKind, CredentialRecord, Receipt};
 use zkreg_registry::Bucket;
 use zkreg_verifier::Verified;
 
-/// An error: a stable machine-readable `code` and a message for people.
+/// An error: a stable machine-readable `code` and a message for people;
+/// nothing else. Each operation's error responses list the codes they carry.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     /// Stable code, e.g. `bad_json`, `challenge_replayed`, `forbidden`.
     pub code: String,
@@ -46,8 +48,15 @@ pub struct Status {
     pub root: String,
     /// Leaves in the commitment tree.
     pub leaf_count: u64,
-    /// How many recent roots a verifier accepts (the revocation latency, in blocks).
-    pub root_window_blocks: usize,
+    /// The genesis' root window: a proof against the root after any of the
+    /// last this many blocks is accepted, so a revocation takes effect at most
+    /// this many blocks after its own. Fixed for the life of the chain.
+    #[schema(minimum = 1)]
+    pub root_window_blocks: u64,
+    /// How many roots the window holds now (`GET /v1/roots`): the window's
+    /// size, fewer while the chain is shorter than the window.
+    #[schema(minimum = 1)]
+    pub roots_in_window: usize,
 }
 
 /// `GET /v1/blocks/{height}`: a header and its transaction ids.
@@ -153,6 +162,21 @@ pub struct Schema {
     pub name: String,
     /// What the value means.
     pub description: String,
+    /// Height it was registered at.
+    pub since: u64,
+}
+
+/// A registered verifier (a bank), `GET /v1/verifiers`: the node issues
+/// proof requests only to the key registered under the request's verifier
+/// name, and wallets show this name.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Verifier {
+    /// Its registered name, the first part of every scope it asks under (`<name>/<purpose>`).
+    pub name: String,
+    /// Its ed25519 key, 64 hex digits: the key that signs its HTTP requests.
+    pub key: String,
+    /// False once retired: a retired verifier gets no new requests.
+    pub active: bool,
     /// Height it was registered at.
     pub since: u64,
 }
@@ -295,8 +319,10 @@ pub struct NewRequest {
     /// The bank's scope: holders get one pseudonym per scope.
     pub scope: String,
     /// The conditions, all of which must hold.
+    #[schema(min_items = 1, max_items = 16)]
     pub predicates: Vec<zkreg_verifier::PredicateSpec>,
     /// Seconds the request stays valid (default 600, at most 86,400).
+    #[schema(minimum = 1, maximum = 86_400)]
     pub ttl_seconds: Option<u64>,
 }
 
@@ -313,6 +339,7 @@ pub struct VerifyPresentation {
 #[serde(deny_unknown_fields)]
 pub struct VerifyBatch {
     /// At most 256 presentations.
+    #[schema(max_items = 256)]
     pub presentations: Vec<zkreg_verifier::Presentation>,
 }
 

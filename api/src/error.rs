@@ -32,9 +32,15 @@ pub enum ApiError {
     /// The body is larger than the node accepts.
     #[error("request body is too large")]
     TooLarge,
-    /// The thing asked for does not exist.
+    /// The thing asked for does not exist, or no route has this path.
     #[error("{0}")]
     NotFound(String),
+    /// The path is routed, but not for this method.
+    #[error("this route answers {allowed} only")]
+    MethodNotAllowed {
+        /// The method the route answers (sent back in `Allow`).
+        allowed: actix_web::http::Method,
+    },
     /// A transaction was refused.
     #[error("{message}")]
     Rejected {
@@ -80,6 +86,7 @@ impl ApiError {
             | ApiError::NotVerified { code, .. } => code,
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::TooLarge => "body_too_large",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -94,6 +101,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Rejected { .. } | ApiError::NotVerified { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -110,9 +118,16 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         let mut response = HttpResponse::build(self.status_code());
-        if let ApiError::Unauthenticated { .. } = self {
+        match self {
             // RFC 9110: a 401 names the scheme that would be accepted.
-            response.insert_header(("www-authenticate", crate::auth::AUTH_SCHEME));
+            ApiError::Unauthenticated { .. } => {
+                response.insert_header(("www-authenticate", crate::auth::AUTH_SCHEME));
+            }
+            // RFC 9110: a 405 names the methods the route answers.
+            ApiError::MethodNotAllowed { allowed } => {
+                response.insert_header(("allow", allowed.as_str()));
+            }
+            _ => {}
         }
         response.json(Body { code: self.code(), message })
     }

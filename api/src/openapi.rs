@@ -2,13 +2,18 @@
 //! `#[utoipa::path]` attributes and the [`crate::dto`] types, and served at
 //! `GET /v1/openapi.json`.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use serde_json::{json, Value};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use zkreg_circuits::request::MAX_PREDICATES;
 
 use crate::dto;
 use crate::routes;
+
+pub mod errors;
 
 /// The API, as utoipa collects it.
 #[derive(OpenApi)]
@@ -19,7 +24,9 @@ use crate::routes;
 Merkle paths and buckets, credential status, counts) need no authentication. Regulators submit signed \
 transactions. Banks create proof requests and verify presentations with requests signed by their ed25519 key \
 (scheme `zkreg-http-sig/v1`: see the `zkreg_http_sig` security scheme). Every error is JSON `{code, message}` \
-with a stable code; 4xx for the caller's mistakes, opaque 5xx."
+with a stable code; 4xx for the caller's mistakes, opaque 5xx. Each operation lists its error statuses with their \
+codes (in the description, in `x-error-codes`, and as the `enum` of `code`); any path may also be answered 404 \
+`not_found` (no such route) or 405 `method_not_allowed` (with `Allow`), listed in the document's `x-error-codes`."
     ),
     paths(
         routes::healthz,
@@ -45,6 +52,7 @@ with a stable code; 4xx for the caller's mistakes, opaque 5xx."
     ),
     components(schemas(
         dto::ErrorBody,
+        dto::Verifier,
         zkreg_verifier::Operator,
         zkreg_verifier::Backend,
         zkreg_circuits::presentation::CredentialProof,
@@ -83,8 +91,125 @@ Errors: 401 `unsigned`, `stale_timestamp`, `weak_key`, `bad_signature`, `replaye
     }
 }
 
-/// The document as JSON, built once.
+/// The document as JSON, built once: what utoipa generates, then the error
+/// responses of every operation from [`errors::OPERATIONS`] and the schemas
+/// utoipa cannot derive faithfully ([`wire_schemas`]).
 pub fn document() -> &'static serde_json::Value {
     static DOC: OnceLock<serde_json::Value> = OnceLock::new();
-    DOC.get_or_init(|| serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|e| serde_json::json!({"error": e.to_string()})))
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|e| json!({"error": e.to_string()}));
+        wire_schemas(&mut doc);
+        error_responses(&mut doc);
+        doc
+    })
+}
+
+/// The phrase a status's response is described with.
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "The request is malformed",
+        401 => "The request is not signed, or its signature is refused",
+        403 => "The caller may not do this",
+        404 => "Not found",
+        405 => "The route does not answer this method",
+        413 => "The body is larger than the node accepts",
+        422 => "Refused",
+        429 => "Too many requests; retry after `Retry-After` seconds",
+        500 => "Failed inside the node (opaque; the cause is in the node's log)",
+        503 => "The node cannot serve this now; retry later",
+        _ => "Error",
+    }
+}
+
+/// An `ErrorBody` whose `code` is one of `codes`.
+fn error_schema(codes: &[&str]) -> Value {
+    json!({"allOf": [
+        {"$ref": "#/components/schemas/ErrorBody"},
+        {"type": "object", "properties": {"code": {"type": "string", "enum": codes}}},
+    ]})
+}
+
+/// Adds to every operation of the table one response per error status:
+/// its codes in the description, in `x-error-codes`, and as the `enum` of
+/// the body's `code`. A status the operation already documents (the 422
+/// receipt of a refused transaction) keeps its schema as one option of
+/// two. A batch's 200 lists its items' refusal codes in `x-refusal-codes`.
+/// The document's `x-error-codes` lists what the router answers for any path.
+fn error_responses(doc: &mut Value) {
+    for op in errors::OPERATIONS {
+        let Some(operation) = doc.pointer_mut(&format!("/paths/{}/{}", op.path.replace('/', "~1"), op.method)) else {
+            continue;
+        };
+        let responses = &mut operation["responses"];
+        for (status, codes) in errors::by_status(op.refusals) {
+            let listed = codes.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+            let mut schema = error_schema(&codes);
+            let mut description = format!("{}. `code`: {listed}.", reason(status));
+            if let Some(documented) = responses.get(status.to_string()) {
+                if let Some(other) = documented.pointer("/content/application~1json/schema") {
+                    schema = json!({"oneOf": [other.clone(), schema]});
+                }
+                if let Some(text) = documented["description"].as_str() {
+                    description = format!("{text}; or refused at submission, as `{{code, message}}`. `code`: {listed}.");
+                }
+            }
+            let mut response = json!({
+                "description": description,
+                "content": {"application/json": {"schema": schema}},
+                "x-error-codes": codes,
+            });
+            if status == 429 {
+                response["headers"] = json!({"Retry-After": {
+                    "description": "Seconds to wait before the next attempt",
+                    "required": true,
+                    "schema": {"type": "integer", "minimum": 1},
+                }});
+            }
+            if status == 401 {
+                response["headers"] = json!({"WWW-Authenticate": {
+                    "description": "The scheme the node accepts (`Zkreg-Http-Sig version=\"v1\"`)",
+                    "required": true,
+                    "schema": {"type": "string"},
+                }});
+            }
+            responses[status.to_string()] = response;
+        }
+        let item_codes = errors::by_status(op.item_codes).into_values().flatten().collect::<std::collections::BTreeSet<_>>();
+        if !item_codes.is_empty() {
+            responses["200"]["x-refusal-codes"] = json!(item_codes);
+        }
+    }
+    let router = errors::by_status(&[errors::ROUTER]);
+    doc["x-error-codes"] = json!(router.iter().map(|(status, codes)| (status.to_string(), codes)).collect::<BTreeMap<_, _>>());
+}
+
+/// Schemas of the wire formats that the derived ones get wrong.
+///
+/// A presentation's proofs are a serde internally tagged enum
+/// (`#[serde(tag = "backend")]`): on the wire each proof is the fields of
+/// `Groth16Proof` or `BulletproofsProof` plus `backend`. The derived schema
+/// puts the tag beside a `$ref` to a struct that allows no other property,
+/// so no proof validated. Here each struct's schema gains its `backend`
+/// (required, one value) and `CredentialProof` is their `oneOf` with a
+/// discriminator. Also: a request carries 1 to [`MAX_PREDICATES`] predicates.
+fn wire_schemas(doc: &mut Value) {
+    let schemas = &mut doc["components"]["schemas"];
+    let mut mapping = serde_json::Map::new();
+    for (name, tag) in [("Groth16Proof", "groth16"), ("BulletproofsProof", "bulletproofs")] {
+        let schema = &mut schemas[name];
+        schema["properties"]["backend"] =
+            json!({"type": "string", "enum": [tag], "description": "The proof system: this proof's tag in a presentation"});
+        if let Some(required) = schema["required"].as_array_mut() {
+            required.insert(0, json!("backend"));
+        }
+        mapping.insert(tag.into(), json!(format!("#/components/schemas/{name}")));
+    }
+    schemas["CredentialProof"] = json!({
+        "description": "One proof of a presentation, tagged by `backend`.",
+        "oneOf": [{"$ref": "#/components/schemas/Groth16Proof"}, {"$ref": "#/components/schemas/BulletproofsProof"}],
+        "discriminator": {"propertyName": "backend", "mapping": mapping},
+    });
+    let predicates = &mut schemas["ProofRequest"]["properties"]["predicates"];
+    predicates["minItems"] = json!(1);
+    predicates["maxItems"] = json!(MAX_PREDICATES);
 }

@@ -7,7 +7,8 @@
 //! signature; the bank endpoints (proof requests, verification) do, see
 //! [`crate::auth`].
 
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, Handler, HttpMessage, HttpRequest, HttpResponse, Responder};
 use rand::RngCore;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -19,7 +20,7 @@ use zkreg_verifier::{verify_presentations, Clock, Presentation, ProofRequest};
 
 use crate::auth;
 use crate::dto::{
-    BatchOutcome, Block, BucketAnswer, Count, Credential, ErrorBody, Health, Issuer, NewRequest, Outcome, PathAnswer,
+    BatchOutcome, Block, BucketAnswer, Count, Credential, Health, Issuer, NewRequest, Outcome, PathAnswer,
     Refusal, Root, Schema, Stats, Status, SubmitTx, TxReceipt, Verification, Verifier, VerifyBatch, VerifyPresentation,
     VerifyingKey,
 };
@@ -32,32 +33,64 @@ type Result<T> = std::result::Result<T, ApiError>;
 /// Most presentations in one `verify-batch` call.
 pub const MAX_BATCH: usize = 256;
 
-/// Registers every route.
+/// Registers every route, and the extractor settings that turn a bad query
+/// string or path segment into a JSON `{code, message}` 400.
+///
+/// Each path is a resource of its own whose default service answers a JSON
+/// 405 `method_not_allowed` with an `Allow` header (actix's default is an
+/// empty body); paths that match nothing get a JSON 404 `not_found`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics))
+    cfg.app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .service(endpoint("/healthz", Method::GET, healthz))
+        .service(endpoint("/readyz", Method::GET, readyz))
+        .service(endpoint("/metrics", Method::GET, metrics))
         .service(
             web::scope("/v1")
-                .route("/openapi.json", web::get().to(openapi))
-                .route("/status", web::get().to(status))
-                .route("/blocks/{height}", web::get().to(block))
-                .route("/transactions", web::post().to(submit))
-                .route("/transactions/{id}", web::get().to(receipt))
-                .route("/issuers", web::get().to(issuers))
-                .route("/verifiers", web::get().to(verifiers))
-                .route("/schemas", web::get().to(schemas))
-                .route("/verifying-keys", web::get().to(verifying_keys))
-                .route("/roots", web::get().to(roots))
-                .route("/paths/{leaf}", web::get().to(path))
-                .route("/buckets/{leaf}", web::get().to(bucket))
-                .route("/credentials/{commitment}", web::get().to(credential))
-                .route("/stats", web::get().to(stats))
-                .route("/requests", web::post().to(create_request))
-                .route("/presentations/verify", web::post().to(verify))
-                .route("/presentations/verify-batch", web::post().to(verify_batch)),
+                .service(endpoint("/openapi.json", Method::GET, openapi))
+                .service(endpoint("/status", Method::GET, status))
+                .service(endpoint("/blocks/{height}", Method::GET, block))
+                .service(endpoint("/transactions", Method::POST, submit))
+                .service(endpoint("/transactions/{id}", Method::GET, receipt))
+                .service(endpoint("/issuers", Method::GET, issuers))
+                .service(endpoint("/verifiers", Method::GET, verifiers))
+                .service(endpoint("/schemas", Method::GET, schemas))
+                .service(endpoint("/verifying-keys", Method::GET, verifying_keys))
+                .service(endpoint("/roots", Method::GET, roots))
+                .service(endpoint("/paths/{leaf}", Method::GET, path))
+                .service(endpoint("/buckets/{leaf}", Method::GET, bucket))
+                .service(endpoint("/credentials/{commitment}", Method::GET, credential))
+                .service(endpoint("/stats", Method::GET, stats))
+                .service(endpoint("/requests", Method::POST, create_request))
+                .service(endpoint("/presentations/verify", Method::POST, verify))
+                .service(endpoint("/presentations/verify-batch", Method::POST, verify_batch)),
         )
         .default_service(web::route().to(not_found));
+}
+
+/// A resource at `path` answering `method` with `handler`, and any other
+/// method with a JSON 405 naming `method` in `Allow`.
+fn endpoint<F, Args>(path: &str, method: Method, handler: F) -> actix_web::Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    let allowed = method.clone();
+    web::resource(path).route(web::method(method).to(handler)).default_service(web::to(move || {
+        let allowed = allowed.clone();
+        async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allowed }) }
+    }))
+}
+
+/// Maps query-string errors (`?levels=abc`, `?levels=-1`, unknown fields) to 400 `bad_query`.
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::bad("bad_query", format!("bad query string: {err}")).into()
+}
+
+/// Maps path-segment errors to 400 `bad_path`.
+pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::bad("bad_path", format!("bad path segment: {err}")).into()
 }
 
 /// Maps JSON body errors to `{code, message}`.
@@ -140,24 +173,28 @@ fn number(s: &str, what: &'static str) -> Result<u64> {
     s.parse().map_err(|_| ApiError::bad("bad_number", format!("{what} must be a non-negative integer")))
 }
 
-/// The chain id and the tip.
+/// The chain id, the tip, and the genesis' root window (the revocation
+/// latency) beside how many roots the window holds now.
 #[utoipa::path(get, path = "/v1/status", tag = "public", responses((status = 200, body = Status)))]
-async fn status(state: web::Data<AppState>) -> HttpResponse {
+async fn status(state: web::Data<AppState>) -> Result<HttpResponse> {
     let view = state.view();
-    HttpResponse::Ok().json(Status {
+    // The genesis is fixed when the data directory is made; a node always has one.
+    let genesis = state.store.genesis()?.ok_or_else(|| ApiError::Internal("the ledger has no genesis".into()))?;
+    Ok(HttpResponse::Ok().json(Status {
         chain_id: state.chain_id.clone(),
         height: view.tip.height,
         tip_hash: hex::encode(view.tip.hash()),
         root: hex::encode(view.tip.tree_root),
         leaf_count: view.tip.leaf_count,
-        root_window_blocks: view.roots.len(),
-    })
+        root_window_blocks: genesis.root_window,
+        roots_in_window: view.roots.len(),
+    }))
 }
 
 /// A block's header and transaction ids.
 #[utoipa::path(get, path = "/v1/blocks/{height}", tag = "public",
-    params(("height" = u64, Path, description = "Block height")),
-    responses((status = 200, body = Block), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("height" = u64, Path, description = "Block height, decimal", minimum = 0)),
+    responses((status = 200, body = Block)))]
 async fn block(state: web::Data<AppState>, height: web::Path<String>) -> Result<HttpResponse> {
     let height = number(&height, "height")?;
     let store = state.store.clone();
@@ -179,8 +216,8 @@ async fn block(state: web::Data<AppState>, height: web::Path<String>) -> Result<
 
 /// A transaction's receipt.
 #[utoipa::path(get, path = "/v1/transactions/{id}", tag = "public",
-    params(("id" = String, Path, description = "Transaction id, 64 hex digits")),
-    responses((status = 200, body = TxReceipt), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path, description = "Transaction id, 64 hex digits (an optional `0x` prefix is accepted)", pattern = "^(0x)?[0-9a-fA-F]{64}$")),
+    responses((status = 200, body = TxReceipt)))]
 async fn receipt(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
     let id = hash32(&id, "transaction id")?;
     let r = state.store.receipt(&id)?.ok_or_else(|| ApiError::NotFound("transaction".into()))?;
@@ -194,8 +231,7 @@ async fn receipt(state: web::Data<AppState>, id: web::Path<String>) -> Result<Ht
 /// (its `code` and `message` say why; the refused transaction is recorded in
 /// the block and changes nothing else).
 #[utoipa::path(post, path = "/v1/transactions", tag = "regulator", request_body = SubmitTx,
-    responses((status = 200, body = TxReceipt), (status = 422, description = "Refused by the ledger", body = TxReceipt),
-        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = TxReceipt), (status = 422, description = "Refused by the ledger", body = TxReceipt)))]
 async fn submit(state: web::Data<AppState>, body: web::Json<SubmitTx>) -> Result<HttpResponse> {
     let bytes = hex::decode(body.tx.trim()).map_err(|_| ApiError::bad("bad_hex", "tx must be hex"))?;
     let tx = SignedTransaction::from_bytes(&bytes)?;
@@ -312,8 +348,8 @@ async fn with_ledger<T: Send + 'static>(
 /// One leaf's Merkle path against the current root. The node learns which
 /// leaf is about to be proven: holders should use `/v1/buckets/{leaf}`.
 #[utoipa::path(get, path = "/v1/paths/{leaf}", tag = "public",
-    params(("leaf" = u64, Path, description = "Leaf index")),
-    responses((status = 200, body = PathAnswer), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("leaf" = u64, Path, description = "Leaf index, decimal", minimum = 0, maximum = 4294967295.0)),
+    responses((status = 200, body = PathAnswer)))]
 async fn path(state: web::Data<AppState>, leaf: web::Path<String>) -> Result<HttpResponse> {
     let leaf = number(&leaf, "leaf index")?;
     let answer = with_ledger(&state, move |ledger| {
@@ -323,18 +359,21 @@ async fn path(state: web::Data<AppState>, leaf: web::Path<String>) -> Result<Htt
     Ok(HttpResponse::Ok().json(answer))
 }
 
+/// The query of `GET /v1/buckets/{leaf}`: no other parameter is accepted.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct BucketQuery {
     /// Bucket height in levels, 1 to 8 (default 5: 1,024 leaves).
+    #[param(minimum = 1, maximum = 8)]
     levels: Option<usize>,
 }
 
 /// A whole bucket subtree (4^levels leaves, 4^5 by default) around a leaf,
 /// and the siblings above it: the node learns which bucket, not which leaf.
 #[utoipa::path(get, path = "/v1/buckets/{leaf}", tag = "public",
-    params(("leaf" = u64, Path, description = "Any leaf index in the bucket"), BucketQuery),
-    responses((status = 200, body = BucketAnswer), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("leaf" = u64, Path, description = "Any leaf index in the bucket, decimal", minimum = 0, maximum = 4294967295.0), BucketQuery),
+    responses((status = 200, body = BucketAnswer)))]
 async fn bucket(state: web::Data<AppState>, leaf: web::Path<String>, q: web::Query<BucketQuery>) -> Result<HttpResponse> {
     let leaf = number(&leaf, "leaf index")?;
     let levels = q.levels.unwrap_or(5);
@@ -347,8 +386,8 @@ async fn bucket(state: web::Data<AppState>, leaf: web::Path<String>, q: web::Que
 
 /// A credential's public record by commitment: issuer, schema, status.
 #[utoipa::path(get, path = "/v1/credentials/{commitment}", tag = "public",
-    params(("commitment" = String, Path, description = "The commitment, 64 hex digits")),
-    responses((status = 200, body = Credential), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("commitment" = String, Path, description = "The commitment, 64 hex digits (an optional `0x` prefix is accepted)", pattern = "^(0x)?[0-9a-fA-F]{64}$")),
+    responses((status = 200, body = Credential)))]
 async fn credential(state: web::Data<AppState>, cm: web::Path<String>) -> Result<HttpResponse> {
     let cm = hash32(&cm, "commitment")?;
     let r = state.store.credential(&cm)?.ok_or_else(|| ApiError::NotFound("credential".into()))?;
@@ -371,8 +410,7 @@ async fn stats(state: web::Data<AppState>) -> HttpResponse {
 /// Creates a proof request with a fresh challenge for the signing bank; the
 /// challenge is single use and only this bank may have answers verified.
 #[utoipa::path(post, path = "/v1/requests", tag = "bank", request_body = NewRequest, security(("zkreg_http_sig" = [])),
-    responses((status = 201, body = ProofRequest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)))]
+    responses((status = 201, body = ProofRequest)))]
 async fn create_request(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     let (body, bank): (NewRequest, _) = bank_json(&req, payload, &state).await?;
     let ttl = body.ttl_seconds.unwrap_or(600);
@@ -453,9 +491,7 @@ fn verify_many(state: &AppState, bank: &[u8; 32], presentations: &[Presentation]
 /// `challenge_replayed`, …); the challenge is spent only by an accepted
 /// presentation.
 #[utoipa::path(post, path = "/v1/presentations/verify", tag = "bank", request_body = VerifyPresentation, security(("zkreg_http_sig" = [])),
-    responses((status = 200, body = Verification), (status = 422, description = "Refused; `code` says why", body = ErrorBody),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 503, description = "No verifying key registered yet", body = ErrorBody)))]
+    responses((status = 200, body = Verification)))]
 async fn verify(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     let (body, bank): (VerifyPresentation, _) = bank_json(&req, payload, &state).await?;
     let st = state.clone();
@@ -469,9 +505,7 @@ async fn verify(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
 /// proofs of all of them in one batch equation; one outcome per
 /// presentation, in order (`forbidden` for another bank's challenge).
 #[utoipa::path(post, path = "/v1/presentations/verify-batch", tag = "bank", request_body = VerifyBatch, security(("zkreg_http_sig" = [])),
-    responses((status = 200, body = BatchOutcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 503, description = "No verifying key registered yet", body = ErrorBody)))]
+    responses((status = 200, body = BatchOutcome)))]
 async fn verify_batch(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     let (body, bank): (VerifyBatch, _) = bank_json(&req, payload, &state).await?;
     if body.presentations.len() > MAX_BATCH {
