@@ -1,10 +1,12 @@
 //! A small blocking client of the node's API, used by the `zkreg` commands.
 
 use anyhow::Context;
-use ark_bn254::Fr;
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::ProvingKey;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
+use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
 use zkreg_circuits::field::{fr_from_hex, fr_to_hex};
 use zkreg_circuits::tree::MerklePath;
 use zkreg_prover::PathSource;
@@ -89,6 +91,28 @@ impl Client {
             .map(|(i, r)| fr_from_hex(r["root"].as_str().unwrap_or_default()).with_context(|| format!("root {i} of the node's window is not a field element")))
             .collect()
     }
+
+    /// The fingerprint of the verifying key the ledger registered for
+    /// `circuit_id` (`GET /v1/verifying-keys`), `None` if there is none.
+    pub fn registered_fingerprint(&self, circuit_id: &str) -> anyhow::Result<Option<[u8; 32]>> {
+        let list = self.get("/v1/verifying-keys")?;
+        let list = list.as_array().context("the node's verifying keys are not a list")?;
+        let Some(entry) = list.iter().find(|k| k["circuit_id"].as_str() == Some(circuit_id)) else { return Ok(None) };
+        let fingerprint = entry["fingerprint"].as_str().unwrap_or_default();
+        let bytes = hex::decode(fingerprint).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
+        bytes.map(Some).with_context(|| format!("the registered fingerprint of {circuit_id} is not 32 bytes of hex: {fingerprint:?}"))
+    }
+}
+
+/// Refuses a proving key whose verifying key (`pk.vk`) is not the one the
+/// ledger registered for the predicate circuit ([`PREDICATE_CIRCUIT_ID`]),
+/// or when none is registered: every verifier checks proofs against the
+/// registered key, so proving with another setup's key would only waste the
+/// proving time. `zkreg prove` calls this before any proving work.
+pub fn check_keys_against_ledger(client: &Client, pk: &ProvingKey<Bn254>) -> anyhow::Result<()> {
+    let registered = client.registered_fingerprint(PREDICATE_CIRCUIT_ID).context("fetching the ledger's verifying keys")?;
+    zkreg_prover::keys::check_registered(pk, PREDICATE_CIRCUIT_ID, registered)?;
+    Ok(())
 }
 
 /// Most levels a wallet asks a bucket of: the node serves 1 to 8 (4^8 =
