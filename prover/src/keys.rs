@@ -88,3 +88,41 @@ pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey<Bn254>, KeyFileErr
     let bytes = fs::read(path).map_err(io(path))?;
     zkreg_circuits::proof_codec::decode_verifying_key(&bytes).map_err(|reason| KeyFileError::Invalid { path: path.to_owned(), reason })
 }
+
+/// Why a proving key may not be used against a ledger: its verifying key is
+/// not the one the ledger registered, so every verifier would refuse its proofs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegisteredKeyError {
+    /// The ledger has no verifying key for the circuit (no setup registered yet).
+    #[error("the ledger has no verifying key registered for {circuit_id}: no proof would verify; ask the consortium to register the setup")]
+    NotRegistered {
+        /// The circuit.
+        circuit_id: String,
+    },
+    /// The proving key comes from another trusted setup than the registered
+    /// verifying key (a stale or foreign keys directory).
+    #[error(
+        "the proving key is from another trusted setup than the verifying key the ledger registered for {circuit_id} \
+         (its fingerprint {local}, registered {registered}): use the keys of the registered setup"
+    )]
+    Mismatch {
+        /// The circuit.
+        circuit_id: String,
+        /// Fingerprint of the verifying key inside the proving key, hex.
+        local: String,
+        /// Fingerprint registered on the ledger, hex.
+        registered: String,
+    },
+}
+
+/// Checks that `pk` belongs to the verifying key the ledger registered for
+/// `circuit_id`: the fingerprint of `pk.vk` must equal `registered` (the
+/// ledger's, `None` if it has none). A wallet calls this before proving.
+pub fn check_registered(pk: &ProvingKey<Bn254>, circuit_id: &str, registered: Option<[u8; 32]>) -> Result<(), RegisteredKeyError> {
+    let registered = registered.ok_or_else(|| RegisteredKeyError::NotRegistered { circuit_id: circuit_id.to_owned() })?;
+    let local = fingerprint(&pk.vk);
+    if local != registered {
+        return Err(RegisteredKeyError::Mismatch { circuit_id: circuit_id.to_owned(), local: hex::encode(local), registered: hex::encode(registered) });
+    }
+    Ok(())
+}

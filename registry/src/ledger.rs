@@ -445,45 +445,5 @@ impl crate::state::Committed for Replay {
     }
 }
 
-/// A bucket subtree and the path above it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Bucket {
-    /// Index of the bucket's first leaf.
-    pub first_leaf: u64,
-    /// Levels in the bucket (`4^levels` leaves).
-    pub levels: usize,
-    /// `nodes[level]`: the written nodes of that level inside the bucket, left to right.
-    pub nodes: Vec<Vec<Fr>>,
-    /// Sibling triples from the bucket's root up to the tree root.
-    pub upper_siblings: Vec<[Fr; 3]>,
-    /// The tree root these nodes open to.
-    pub root: Fr,
-}
-
-impl Bucket {
-    /// The path of a leaf inside the bucket, computed locally.
-    pub fn path(&self, leaf_index: u64) -> Option<MerklePath> {
-        let width = 1u64 << (2 * self.levels);
-        if leaf_index < self.first_leaf || leaf_index >= self.first_leaf + width {
-            return None;
-        }
-        let empty = zkreg_circuits::tree::empty_subtree_roots();
-        let mut siblings = Vec::with_capacity(TREE_DEPTH);
-        let mut pos = leaf_index - self.first_leaf;
-        for level in 0..self.levels {
-            let base = pos & !3;
-            let mut sib = [Fr::from(0u64); 3];
-            let mut k = 0;
-            for i in 0..4u64 {
-                if i != pos & 3 {
-                    sib[k] = self.nodes[level].get((base + i) as usize).copied().unwrap_or(empty[level]);
-                    k += 1;
-                }
-            }
-            siblings.push(sib);
-            pos >>= 2;
-        }
-        siblings.extend_from_slice(&self.upper_siblings);
-        Some(MerklePath { leaf_index, siblings })
-    }
-}
+mod bucket;
+pub use bucket::{Bucket, BucketError};
