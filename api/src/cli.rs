@@ -460,12 +460,13 @@ pub fn prove(node: &str, wallet_path: &Path, keys: &Path, request_path: &Path, o
     }
     let pk = zkreg_prover::keys::load_proving_key(&keys.join(zkreg_prover::keys::PROVING_KEY_FILE))?;
     let client = Client::new(node);
+    // Before any proving work: the keys must be the setup the ledger registered,
+    // and the request must come from the registered verifier it names.
+    check_keys_against_ledger(&client, &pk)?;
     let verifier = check_request_origin(&client, &request)?;
     if !as_json {
         eprintln!("request from registered verifier `{}` (key {}), scope {}", verifier.name, hex::encode(verifier.key), request.scope);
     }
-    // Before any proving work: the keys must be the setup the ledger registered.
-    check_keys_against_ledger(&client, &pk)?;
     let prover = PredicateProver::new(pk)?;
     let held: Vec<HeldCredential> =
         f.credentials.into_iter().map(HeldCredential::Groth16).chain(f.range_credentials.into_iter().map(HeldCredential::Bulletproofs)).collect();
@@ -516,7 +517,12 @@ mod prove_checks_keys {
                 }
                 let path = first.split_whitespace().nth(1).unwrap_or_default().to_owned();
                 log.lock().unwrap().push(path.clone());
-                let (status, body) = if path == "/v1/verifying-keys" { (200, keys.to_string()) } else { (404, "{}".to_owned()) };
+                let bank = hex::encode(SigningKey::from_bytes(&[5; 32]).verifying_key().to_bytes());
+                let (status, body) = match path.as_str() {
+                    "/v1/verifying-keys" => (200, keys.to_string()),
+                    "/v1/verifiers" => (200, json!([{"name": "bank-a", "key": bank, "active": true, "since": 1}]).to_string()),
+                    _ => (404, "{}".to_owned()),
+                };
                 let head = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
                 let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(body.as_bytes()));
             }
@@ -532,14 +538,16 @@ mod prove_checks_keys {
         let ours = zkreg_prover::keys::write_keys(&keys, &pk).unwrap();
         let wallet = dir.path().join("wallet.json");
         wallet_new(&wallet, true).unwrap();
-        let request = ProofRequest {
+        let mut request = ProofRequest {
             version: zkreg_circuits::request::REQUEST_VERSION,
             verifier: "bank-a".into(),
             scope: "bank-a/loans".into(),
             challenge: "11".repeat(32),
             expires_at: u64::MAX,
             predicates: vec![PredicateSpec { schema: "credit-score".into(), operator: Operator::AtLeast { value: 700 }, allowed_issuers: vec![], backend: Backend::Groth16 }],
+            signature: None,
         };
+        request.sign(&SigningKey::from_bytes(&[5; 32]));
         let request_path = dir.path().join("request.json");
         std::fs::write(&request_path, serde_json::to_vec(&request).unwrap()).unwrap();
         let out = dir.path().join("presentation.json");
@@ -556,10 +564,20 @@ mod prove_checks_keys {
             assert_eq!(*asked.lock().unwrap(), ["/v1/verifying-keys"], "nothing else is asked before the keys are checked");
             assert!(!out.exists());
         }
-        // The registered setup's keys pass the check; this wallet then has no credential.
-        let (node, _) = fake_node(entry(ours));
+        // The registered setup's keys pass the check, then the request's
+        // origin (bank-a's registered key signed it); this wallet then has
+        // no credential.
+        let (node, asked) = fake_node(entry(ours));
         let err = prove(&node, &wallet, &keys, &request_path, &out, 5, true).unwrap_err();
         assert!(format!("{err:#}").contains("no credential satisfies"), "{err:#}");
+        assert_eq!(*asked.lock().unwrap(), ["/v1/verifying-keys", "/v1/verifiers"]);
+        // A request bank-a did not sign is refused before any proving work.
+        request.sign(&SigningKey::from_bytes(&[6; 32]));
+        std::fs::write(&request_path, serde_json::to_vec(&request).unwrap()).unwrap();
+        let (node, _) = fake_node(entry(ours));
+        let err = prove(&node, &wallet, &keys, &request_path, &out, 5, true).unwrap_err();
+        assert!(format!("{err:#}").contains("does not verify under the verifier's key"), "{err:#}");
+        assert!(!out.exists());
     }
 }
 

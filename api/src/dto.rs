@@ -119,19 +119,6 @@ impl From<&Receipt> for TxReceipt {
     }
 }
 
-/// A registered verifier (`GET /v1/verifiers`).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Verifier {
-    /// Its name, the prefix of its scopes (`<name>/<purpose>`).
-    pub name: String,
-    /// Its ed25519 key, 64 hex digits.
-    pub key: String,
-    /// False once retired by governance.
-    pub active: bool,
-    /// Height it was registered at.
-    pub since: u64,
-}
-
 /// `POST /v1/transactions` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -173,7 +160,8 @@ pub struct Schema {
 pub struct Verifier {
     /// Its registered name, the first part of every scope it asks under (`<name>/<purpose>`).
     pub name: String,
-    /// Its ed25519 key, 64 hex digits: the key that signs its HTTP requests.
+    /// Its ed25519 key, 64 hex digits: the key that signs its HTTP requests
+    /// and the proof requests it hands to holders.
     pub key: String,
     /// False once retired: a retired verifier gets no new requests.
     pub active: bool,
