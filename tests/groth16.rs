@@ -174,6 +174,39 @@ fn extra_or_missing_public_inputs_are_refused() {
     assert_eq!(verifier().verify_inputs(&proof, &inputs), Ok(()));
 }
 
+/// The raw path (snarkjs's `public.json`) enforces the native bounds the
+/// circuit's range checks assume, before any pairing and with its own error:
+/// `lo + 2^64` is the same residue mod 2^64 as `lo`, and `r - 1` is the
+/// field's `-1`.
+#[test]
+fn raw_inputs_outside_the_native_ranges_are_refused() {
+    let f = fixture(23);
+    let (proof, public) = prove(&f, &f.statement, 24).unwrap();
+    let inputs = public.to_field_elements();
+    assert_eq!(verifier().verify_inputs(&proof, &inputs), Ok(()));
+    let two_64 = Fr::from(u64::MAX) + Fr::one();
+    let minus_one = -Fr::one();
+    for (index, value, name) in [
+        (3, inputs[3] + two_64, "lo"),
+        (3, minus_one, "lo"),
+        (4, two_64, "hi"),
+        (4, minus_one, "hi"),
+        (5, inputs[5] + Fr::from(1u64 << 32), "today"),
+        (5, minus_one, "today"),
+    ] {
+        let mut t = inputs;
+        t[index] = value;
+        let err = verifier().verify_inputs(&proof, &t).unwrap_err();
+        assert_eq!(err, ProofError::InputOutOfRange(name), "input {index}");
+        assert_eq!(err.code(), "public_input_out_of_range");
+    }
+    // In range but changed: the pairing refuses.
+    let mut t = inputs;
+    t[3] = Fr::from(u64::MAX);
+    assert_eq!(verifier().verify_inputs(&proof, &t), Err(ProofError::Rejected));
+    assert_eq!(verifier().verify_inputs(&proof, &inputs), Ok(()));
+}
+
 #[test]
 fn non_canonical_field_encodings_are_refused() {
     let f = fixture(16);

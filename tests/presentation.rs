@@ -140,6 +140,16 @@ fn bulletproofs(presentation: &mut Presentation, index: usize) -> &mut Bulletpro
     }
 }
 
+/// `proof`, relabelled as the answer to predicate `predicate` (no proof
+/// binds its predicate's index: the verifier finds the statement by it).
+fn answering(mut proof: CredentialProof, predicate: usize) -> CredentialProof {
+    match &mut proof {
+        CredentialProof::Groth16(p) => p.predicate = predicate,
+        CredentialProof::Bulletproofs(p) => p.predicate = predicate,
+    }
+    proof
+}
+
 /// A wallet holding a `credit-score` of 720 from `central-bank`, on a ledger
 /// with a window of eight roots.
 fn credit_holder(seed: u64) -> (TestLedger, Wallet, Vec<HeldCredential>) {
@@ -609,8 +619,13 @@ fn refusals_name_the_failed_check() {
     // Every public input is bound: the verifier rebuilds them from its request
     // and the proof's claims, so changing any one of them rejects the proof.
     let mut other_scope = req.clone();
-    other_scope.scope = "bank-b/loans".into();
+    other_scope.scope = "bank-a/cards".into();
     assert_eq!(check(&other_scope, &presentation, &ledger), VerifyError::ProofRejected(0));
+    // Another verifier's scope is refused before any proof is looked at.
+    other_scope.scope = "bank-b/loans".into();
+    let err = check(&other_scope, &presentation, &ledger);
+    assert_eq!(err, VerifyError::BadRequest(RequestError::ScopeNotUnderVerifier));
+    assert_eq!(err.code(), "bad_request");
     let mut lower = req.clone();
     lower.predicates[0].operator = Operator::AtLeast { value: 600 };
     assert_eq!(check(&lower, &presentation, &ledger), VerifyError::ProofRejected(0));
@@ -638,23 +653,35 @@ fn presentation_json_round_trips_and_refuses_bad_input() {
     let credit = issue(&mut ledger, &wallet, CREDIT, CENTRAL_BANK, 720, TODAY + 365, &mut r);
     let (licence_held, _, _) =
         register_range_credential(&mut ledger, &wallet, LICENCE, FOOD_AGENCY, 2, TODAY + 180, &mut r);
-    let req = request(
-        vec![
-            at_least(CREDIT, 700, CENTRAL_BANK),
-            PredicateSpec { backend: Backend::Bulletproofs, ..licence(Operator::Equals { value: 2 }) },
-        ],
-        17,
-    );
-    let presentation =
-        build(&wallet, &req, &[HeldCredential::Groth16(credit), licence_held], &ledger, TODAY, 80).unwrap();
+    // One proof of each backend in one presentation, for the JSON checks
+    // (each answers a one-backend request with the same challenge; the
+    // request with both is refused, see `mixed_backend_requests_are_refused`).
+    let groth_req = request(vec![at_least(CREDIT, 700, CENTRAL_BANK)], 17);
+    let range_spec = PredicateSpec { backend: Backend::Bulletproofs, ..licence(Operator::Equals { value: 2 }) };
+    let range_req = request(vec![range_spec.clone()], 17);
+    let held = [HeldCredential::Groth16(credit), licence_held];
+    let groth_part = build(&wallet, &groth_req, &held, &ledger, TODAY, 80).unwrap();
+    let range_part = build(&wallet, &range_req, &held, &ledger, TODAY, 81).unwrap();
+    let req = request(vec![at_least(CREDIT, 700, CENTRAL_BANK), range_spec], 17);
+    let mut presentation = groth_part.clone();
+    presentation.proofs.push(answering(range_part.proofs[0].clone(), 1));
 
     let text = serde_json::to_string(&presentation).unwrap();
     let parsed: Presentation = serde_json::from_str(&text).unwrap();
     assert_eq!(parsed, presentation);
     assert_eq!(
         verify_fresh(&req, &parsed, &ledger, CLOCK),
-        Ok(Verified { pseudonym: Some(pseudonym_hex(&wallet, &req)), predicates: 2, linkable: true })
+        Err(VerifyError::BadRequest(RequestError::MixedBackends))
     );
+    // Each backend's part round-trips and verifies.
+    for (part_req, part, expected) in [
+        (&groth_req, &groth_part, Verified { pseudonym: Some(pseudonym_hex(&wallet, &req)), predicates: 1, linkable: false }),
+        (&range_req, &range_part, Verified { pseudonym: None, predicates: 1, linkable: true }),
+    ] {
+        let parsed: Presentation = serde_json::from_str(&serde_json::to_string(part).unwrap()).unwrap();
+        assert_eq!(&parsed, part);
+        assert_eq!(verify_fresh(part_req, &parsed, &ledger, CLOCK), Ok(expected));
+    }
     let value = serde_json::to_value(&presentation).unwrap();
     assert_eq!(value["proofs"][0]["backend"], "groth16");
     assert_eq!(value["proofs"][1]["backend"], "bulletproofs");
@@ -818,4 +845,66 @@ fn bulletproofs_proofs_from_two_holders_are_refused() {
     let outcome = verify_fresh(&req, &spliced, &ledger, CLOCK);
     assert_eq!(outcome, Err(VerifyError::HolderMismatch));
     assert_eq!(VerifyError::HolderMismatch.code(), "holder_mismatch");
+}
+
+/// The audit's finding: in a request mixing backends, Alice's Groth16 proof
+/// and Bob's Bulletproofs proof passed as one presentation, since nothing
+/// ties a Groth16 proof (pseudonym) and a Bulletproofs proof (holder key) to
+/// one holder. Such a request is now refused by the wallet and by the
+/// verifier, and a presentation whose backends differ from its request's is
+/// refused too.
+#[test]
+fn mixed_backend_requests_are_refused() {
+    let mut r = rng(11);
+    let mut ledger = ledger(8, &mut r);
+    let alice = Wallet::generate(&mut r);
+    let bob = Wallet::generate(&mut r);
+    // Alice holds a Groth16 credit score, Bob a Bulletproofs licence.
+    let credit = HeldCredential::Groth16(issue(&mut ledger, &alice, CREDIT, CENTRAL_BANK, 720, TODAY + 365, &mut r));
+    let (licence_held, _, _) =
+        register_range_credential(&mut ledger, &bob, LICENCE, FOOD_AGENCY, 2, TODAY + 30, &mut r);
+    let credit_spec = at_least(CREDIT, 700, CENTRAL_BANK);
+    let licence_spec = PredicateSpec { backend: Backend::Bulletproofs, ..licence(Operator::Equals { value: 2 }) };
+    let mixed = request(vec![credit_spec.clone(), licence_spec.clone()], 19);
+    assert_eq!(mixed.validate(), Err(RequestError::MixedBackends));
+    assert_eq!(RequestError::MixedBackends.code(), "mixed_backends");
+
+    // The wallet refuses to answer it.
+    let err = build(&alice, &mixed, &[credit.clone()], &ledger, TODAY, 120).unwrap_err();
+    assert!(matches!(err, PresentationError::Request(RequestError::MixedBackends)), "{err:?}");
+
+    // Alice and Bob each prove their predicate under the mixed request's
+    // challenge and scope (neither proof names its predicate's index or the
+    // other predicate), and splice the two into one presentation: before
+    // the fix it verified, with a pseudonym (Alice's) and `linkable: true`.
+    let alice_req = request(vec![credit_spec.clone()], 19);
+    let from_alice = build(&alice, &alice_req, &[credit], &ledger, TODAY, 121).unwrap();
+    let from_bob = build(&bob, &request(vec![licence_spec], 19), &[licence_held], &ledger, TODAY, 122).unwrap();
+    let mut spliced = from_alice.clone();
+    spliced.proofs.push(answering(from_bob.proofs[0].clone(), 1));
+    let challenges = book(&mixed);
+    let err = verify_with(&mixed, &spliced, &ledger, &challenges, CLOCK).unwrap_err();
+    assert_eq!(err, VerifyError::BadRequest(RequestError::MixedBackends));
+    assert_eq!(err.code(), "bad_request");
+
+    // Under a one-backend request, the proof of the other backend is refused.
+    let all_groth16 = request(vec![credit_spec.clone(), licence(Operator::Equals { value: 2 })], 19);
+    let err = verify_with(&all_groth16, &spliced, &ledger, &challenges, CLOCK).unwrap_err();
+    assert_eq!(err, VerifyError::BackendMismatch(1));
+    assert_eq!(err.code(), "backend_mismatch");
+    let all_bulletproofs = request(
+        vec![
+            PredicateSpec { backend: Backend::Bulletproofs, ..credit_spec },
+            PredicateSpec { backend: Backend::Bulletproofs, ..licence(Operator::Equals { value: 2 }) },
+        ],
+        19,
+    );
+    assert_eq!(verify_with(&all_bulletproofs, &spliced, &ledger, &challenges, CLOCK), Err(VerifyError::BackendMismatch(0)));
+
+    // No refusal consumed the challenge: Alice's own answer to her own
+    // one-backend request still verifies.
+    assert_eq!(
+        verify_with(&alice_req, &from_alice, &ledger, &challenges, CLOCK),
+        Ok(Verified { pseudonym: Some(pseudonym_hex(&alice, &alice_req)), predicates: 1, linkable: false })
+    );
 }
