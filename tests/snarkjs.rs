@@ -251,7 +251,12 @@ fn alphabeta_and_g2_layout_match_snarkjs() {
             ]
         ])
     );
-    assert_eq!(verifying_key_from_json(&exported).unwrap(), vk);
+    // This key has delta = gamma (both the generator), as a zkey without a
+    // phase-2 contribution does: proofs could be forged under it, so the
+    // importer refuses it. With another delta the export round-trips.
+    assert_eq!(verifying_key_from_json(&exported), Err(SnarkjsError::GammaEqualsDelta));
+    let contributed = VerifyingKey { delta_g2: G2Affine::from(g2 * Fr::from(2u64)), ..vk };
+    assert_eq!(verifying_key_from_json(&verifying_key_json(&contributed)).unwrap(), contributed);
 }
 
 // ---------------------------------------------------------------------------
@@ -434,6 +439,11 @@ fn rejects_bad_headers_and_degenerate_keys() {
     let mut vk = verifying_key_json(&f.vk);
     vk["vk_delta_2"] = json!([["0", "0"], ["1", "0"], ["0", "0"]]);
     assert_eq!(verifying_key_from_json(&vk), Err(SnarkjsError::IdentityPoint { at: at("vk_delta_2") }));
+
+    // A key with delta = gamma (no phase-2 contribution) accepts forged proofs.
+    let mut vk = verifying_key_json(&f.vk);
+    vk["vk_delta_2"] = vk["vk_gamma_2"].clone();
+    assert_eq!(verifying_key_from_json(&vk), Err(SnarkjsError::GammaEqualsDelta));
 
     // vk_alphabeta_12 must be the pairing of the key's own alpha and beta.
     let mut vk = verifying_key_json(&f.vk);
