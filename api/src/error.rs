@@ -51,6 +51,25 @@ pub enum ApiError {
         /// Human message.
         message: String,
     },
+    /// A well-formed request nobody could act on (a proof request naming an
+    /// unknown schema or issuer, …).
+    #[error("{message}")]
+    Unprocessable {
+        /// Stable code.
+        code: &'static str,
+        /// Human message.
+        message: String,
+    },
+    /// The caller is over one of its limits; answered 429 with `Retry-After`.
+    #[error("{message}")]
+    TooManyRequests {
+        /// Stable code.
+        code: &'static str,
+        /// Human message.
+        message: String,
+        /// Whole seconds, at least one, before retrying may succeed.
+        retry_after: u64,
+    },
     /// The node is not ready for this (no verifying key registered, …).
     #[error("{0}")]
     Unavailable(String),
@@ -77,7 +96,9 @@ impl ApiError {
             ApiError::BadRequest { code, .. }
             | ApiError::Unauthenticated { code, .. }
             | ApiError::Rejected { code, .. }
-            | ApiError::NotVerified { code, .. } => code,
+            | ApiError::NotVerified { code, .. }
+            | ApiError::Unprocessable { code, .. }
+            | ApiError::TooManyRequests { code, .. } => code,
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::TooLarge => "body_too_large",
@@ -95,7 +116,10 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Rejected { .. } | ApiError::NotVerified { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Rejected { .. } | ApiError::NotVerified { .. } | ApiError::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -113,6 +137,9 @@ impl ResponseError for ApiError {
         if let ApiError::Unauthenticated { .. } = self {
             // RFC 9110: a 401 names the scheme that would be accepted.
             response.insert_header(("www-authenticate", crate::auth::AUTH_SCHEME));
+        }
+        if let ApiError::TooManyRequests { retry_after, .. } = self {
+            response.insert_header(("retry-after", (*retry_after).max(1).to_string()));
         }
         response.json(Body { code: self.code(), message })
     }
