@@ -299,8 +299,9 @@ fn a_batch_answers_each_presentation_and_spends_only_the_challenges_it_accepts()
     let replayed = present(&app, &alice, &credit, &new_request(&app, 700), 57);
     let (code, v) = app.verify(&replayed);
     assert_eq!((code, v["verified"].clone()), (200, json!(true)), "{v}");
-    // An answer to the other bank's request.
-    let theirs = present(&app, &alice, &credit, &app.ask(&app.other_bank, std::slice::from_ref(&groth)), 58);
+    // An answer to the other bank's request (under its own scope).
+    let their_request = app.ask(&app.other_bank, std::slice::from_ref(&groth));
+    let theirs = present(&app, &alice, &credit, &their_request, 58);
 
     let batch = [&honest_groth, &tampered, &honest_bullet, &replayed, &theirs];
     let (code, v) = app.post_as(&app.bank, "/v1/presentations/verify-batch", &json!({"presentations": batch}));
@@ -319,7 +320,9 @@ fn a_batch_answers_each_presentation_and_spends_only_the_challenges_it_accepts()
     let (code, v) = app.verify(&kept);
     assert_eq!((code, v), (200, accepted(Some(alice_pseudonym.clone()), false)));
     let (code, v) = app.verify_as(&app.other_bank, &theirs);
-    assert_eq!((code, v), (200, accepted(Some(alice_pseudonym), false)));
+    let their_pseudonym = fr_to_hex(&alice.pseudonym(&their_request.scope_field()));
+    assert_ne!(their_pseudonym, alice_pseudonym, "another bank's scope, another pseudonym");
+    assert_eq!((code, v), (200, accepted(Some(their_pseudonym), false)));
     // The accepted ones are spent.
     let (code, v) = app.post_as(&app.bank, "/v1/presentations/verify-batch", &json!({"presentations": [honest_groth, honest_bullet]}));
     assert_eq!(code, 200, "{v}");

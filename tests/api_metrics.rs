@@ -18,12 +18,15 @@ use zkreg_registry::{Transaction, TxBody};
 fn metrics_reflect_requests_verifications_and_issuances() {
     let mut app = spawn_app();
 
-    // Arrange: nothing recorded yet but the gauges.
+    // Arrange: nothing recorded yet but the gauges and the two blocks of
+    // spawn_app's verifier registrations (bank-a and bank-b).
     let (code, content_type, text) = app.metrics();
     assert_eq!(code, 200, "{text}");
     assert_eq!(content_type, "text/plain; version=0.0.4");
     assert_eq!(sample(&text, "zkreg_issuances_total"), Some(0.0), "{text}");
-    assert_eq!(sample(&text, "zkreg_block_height"), Some(0.0), "{text}");
+    assert_eq!(sample(&text, "zkreg_block_height"), Some(2.0), "{text}");
+    let registrations = r#"zkreg_http_requests_total{method="POST",route="/v1/transactions",status="200"}"#;
+    assert_eq!(sample(&text, registrations), Some(2.0), "{text}");
     assert!(!text.contains("route=\"/v1/status\""), "{text}");
 
     // Act: the verifying key (verification needs one), a few reads, a 404,
@@ -60,16 +63,18 @@ fn metrics_reflect_requests_verifications_and_issuances() {
     // The route pattern, not the raw path: both bad leaves share one series.
     assert_eq!(count(r#"method="GET",route="/v1/paths/{leaf}",status="400""#), Some(2.0), "{text}");
     assert!(!text.contains("not-a-number") && !text.contains("no-such-thing"), "{text}");
-    assert_eq!(count(r#"method="POST",route="/v1/transactions",status="200""#), Some(2.0), "{text}");
+    assert_eq!(count(r#"method="POST",route="/v1/transactions",status="200""#), Some(2.0 + 2.0), "{text}");
     assert_eq!(count(r#"method="POST",route="/v1/presentations/verify",status="422""#), Some(1.0), "{text}");
     assert_eq!(sample(&text, r#"zkreg_http_request_duration_seconds_count{route="/v1/status"}"#), Some(1.0), "{text}");
     assert_eq!(sample(&text, r#"zkreg_verifications_total{result="challenge_unknown"}"#), Some(1.0), "{text}");
     assert_eq!(sample(&text, r#"zkreg_verifications_total{result="verified"}"#), None, "{text}");
     assert_eq!(sample(&text, "zkreg_issuances_total"), Some(1.0), "{text}");
     assert_eq!(sample(&text, "zkreg_revocations_total"), Some(0.0), "{text}");
-    assert!(sample(&text, "zkreg_block_height").is_some_and(|h| h >= 1.0), "{text}");
+    assert!(sample(&text, "zkreg_block_height").is_some_and(|h| h >= 3.0), "{text}");
     assert_eq!(sample(&text, "zkreg_leaf_count"), Some(1.0), "{text}");
     assert_eq!(sample(&text, "zkreg_mempool_pending"), Some(0.0), "{text}");
+    // The one signed call's nonce is in the replay cache.
+    assert_eq!(sample(&text, "zkreg_seen_nonces"), Some(1.0), "{text}");
 
     // A refused transaction (replayed nonce) counts nothing.
     let (code, r) = app.post("/v1/transactions", &json!({"tx": hex::encode(tx.to_bytes())}));

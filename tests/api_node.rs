@@ -79,11 +79,11 @@ fn malformed_requests_get_a_4xx_with_a_code_and_change_nothing() {
         ("oversized body", "/v1/transactions", json!({"tx": huge}).to_string(), 413, "body_too_large"),
         ("oversized signed body", "/v1/requests", json!({"verifier": huge}).to_string(), 413, "body_too_large"),
         ("bad JSON, signed", "/v1/requests", "{not json".into(), 400, "bad_json"),
-        ("unknown field, signed", "/v1/requests", r#"{"verifier":"b","scope":"s","predicates":[],"x":1}"#.into(), 400, "bad_json"),
-        ("huge number", "/v1/requests", r#"{"verifier":"b","scope":"s","predicates":[{"schema":"credit-score","op":">=","value":184467440737095516160}]}"#.into(), 400, "bad_json"),
-        ("negative number", "/v1/requests", r#"{"verifier":"b","scope":"s","predicates":[{"schema":"credit-score","op":">=","value":-1}]}"#.into(), 400, "bad_json"),
-        ("empty predicates", "/v1/requests", r#"{"verifier":"b","scope":"s","predicates":[]}"#.into(), 400, "bad_request"),
-        ("bad ttl", "/v1/requests", r#"{"verifier":"b","scope":"s","predicates":[{"schema":"credit-score","op":">=","value":1}],"ttl_seconds":0}"#.into(), 400, "bad_ttl"),
+        ("unknown field, signed", "/v1/requests", r#"{"verifier":"bank-a","scope":"bank-a/s","predicates":[],"x":1}"#.into(), 400, "bad_json"),
+        ("huge number", "/v1/requests", r#"{"verifier":"bank-a","scope":"bank-a/s","predicates":[{"schema":"credit-score","op":">=","value":184467440737095516160}]}"#.into(), 400, "bad_json"),
+        ("negative number", "/v1/requests", r#"{"verifier":"bank-a","scope":"bank-a/s","predicates":[{"schema":"credit-score","op":">=","value":-1}]}"#.into(), 400, "bad_json"),
+        ("empty predicates", "/v1/requests", r#"{"verifier":"bank-a","scope":"bank-a/s","predicates":[]}"#.into(), 400, "bad_request"),
+        ("bad ttl", "/v1/requests", r#"{"verifier":"bank-a","scope":"bank-a/s","predicates":[{"schema":"credit-score","op":">=","value":1}],"ttl_seconds":0}"#.into(), 400, "bad_ttl"),
         ("presentation for an unknown challenge", "/v1/presentations/verify", json!({"presentation": {"version": 1, "challenge": "00".repeat(32), "proofs": []}}).to_string(), 422, "challenge_unknown"),
         ("non-canonical root", "/v1/presentations/verify", json!({"presentation": {"version": 1, "challenge": "00".repeat(32), "proofs": [{"backend": "groth16", "predicate": 0, "issuer": "central-bank", "root": format!("0x{}", "ff".repeat(32)), "today": 1, "pseudonym": format!("0x{}", "00".repeat(32)), "proof": "00"}]}}).to_string(), 400, "bad_json"),
     ];
@@ -214,7 +214,8 @@ fn unsigned_forged_stale_and_replayed_bank_calls_are_refused_and_change_nothing(
     let (code, v) = app.send("/v1/requests", &changed_body, &reuse);
     assert_eq!((code, v["code"].as_str()), (401, Some("replayed_nonce")), "{v}");
     // Nonces are per key: another bank may use the same one.
-    let (code, v) = app.send("/v1/requests", &body, &sign_request(other, "POST", "/v1/requests", body.as_bytes(), now_secs(), &nonce));
+    let theirs = json!({"verifier": BANK_B, "scope": "bank-b/loans", "predicates": request_body(700)["predicates"]}).to_string();
+    let (code, v) = app.send("/v1/requests", &theirs, &sign_request(other, "POST", "/v1/requests", theirs.as_bytes(), now_secs(), &nonce));
     assert_eq!(code, 201, "{v}");
     // A forgery does not spend the nonce it names.
     let nonce = fresh_nonce();
@@ -274,8 +275,9 @@ fn only_banks_ask_and_only_the_asking_bank_verifies() {
     let opening = issue(&mut app, &wallet, 720, 61);
     let (_, before) = app.get("/v1/status");
 
-    // Regulators issue and root authorities govern; neither requests proofs.
-    for key in [&app.regulator, &app.authority] {
+    // Regulators issue and root authorities govern; neither requests proofs,
+    // and neither does a key no one registered as a verifier.
+    for key in [&app.regulator, &app.authority, &throwaway_key(9)] {
         let (code, v) = app.post_as(key, "/v1/requests", &request_body(700));
         assert_eq!((code, v["code"].as_str()), (403, Some("forbidden")), "{v}");
     }

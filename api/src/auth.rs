@@ -5,7 +5,9 @@
 //! a transaction carries its own ed25519 signature, and the ledger checks the
 //! signer's role. The bank endpoints (`POST /v1/requests`,
 //! `POST /v1/presentations/verify`, `POST /v1/presentations/verify-batch`)
-//! need a signature by the bank's key.
+//! need a signature by a key that governance registered as an active
+//! verifier (`TxBody::RegisterVerifier`, listed at `GET /v1/verifiers`); a
+//! verifier creates requests only under its registered name and scopes.
 //!
 //! # Scheme `zkreg-http-sig/v1`
 //!
@@ -41,18 +43,24 @@
 //!    else 401 `stale_timestamp`;
 //! 3. the key is a canonical encoding of a point outside the small-order
 //!    subgroup, else 401 `weak_key`;
-//! 4. the signature verifies strictly (`verify_strict`), else 401 `bad_signature`;
-//! 5. the key has not used this nonce within the window, else 401
-//!    `replayed_nonce`. The nonce is recorded only after the signature
-//!    verifies, so nobody can spend another key's nonces. Records expire when
-//!    their timestamp leaves the window (a replay would be stale by then); the
-//!    node keeps at most [`NodeConfig::max_seen_nonces`](crate::node::NodeConfig)
-//!    of them and answers 503 `unavailable` rather than grow past that.
-//!
-//! Then the role, from the ledger's registry and the genesis: a key that is a
-//! root authority or a regulator (active or retired) is not a bank, and gets
-//! 403 `forbidden` on the bank endpoints (banks request and verify proofs,
-//! regulators issue).
+//! 4. the key is registered on the ledger as an active verifier, else 403
+//!    `forbidden` (a root authority, a regulator, a retired verifier or any
+//!    other key). This comes before the signature check, so a key that is
+//!    not a verifier costs the node no signature verification and leaves no
+//!    trace: no nonce, no rate-limit bucket;
+//! 5. the signature verifies strictly (`verify_strict`), else 401 `bad_signature`;
+//! 6. admission ([`admission`]), under one lock, recording nothing on a refusal:
+//!    the key has not used this nonce within the window, else 401
+//!    `replayed_nonce`; the key's token bucket has a call left
+//!    ([`NodeConfig::verifier_rate_per_s`](crate::node::NodeConfig) and
+//!    `verifier_burst`), else 429 `rate_limited` with `Retry-After`; the key
+//!    holds fewer nonces than its share of the cache
+//!    (`max_seen_nonces_per_key`), else 429 `rate_limited`; and the cache
+//!    holds fewer than `max_seen_nonces` in all, else 503 `unavailable`.
+//!    Only then is the nonce recorded and a token spent, so nobody can spend
+//!    another key's nonces or budget. Records expire when their timestamp
+//!    leaves the window (a replay would be stale by then), and survive a
+//!    restart (see [`admission`] for what a crash can lose).
 //!
 //! What the signature does not cover: the node it is sent to, and headers
 //! other than its own (such as `Content-Type`). Nonces are remembered per
@@ -61,10 +69,8 @@
 //! challenges are per node too, so such a replay can neither read nor answer
 //! another node's requests.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
 use std::ops::RangeInclusive;
-use std::sync::Mutex;
+use std::time::Instant;
 
 use actix_web::http::header::HeaderMap;
 use actix_web::HttpRequest;
@@ -76,12 +82,14 @@ use zkreg_registry::tx::strict_key;
 use crate::error::ApiError;
 use crate::node::{now_secs, AppState, View};
 
+pub mod admission;
+
+pub use admission::{Admission, AdmissionLimits};
+
 /// Domain separator and version of the signed message; its first line.
 pub const SIGNATURE_VERSION: &str = "zkreg-http-sig/v1";
 /// The authentication scheme named in `WWW-Authenticate` on a 401.
 pub const AUTH_SCHEME: &str = "Zkreg-Http-Sig version=\"v1\"";
-/// Domain separator of the replay-cache identifiers of (key, nonce) pairs.
-const SEEN_NONCE_DOMAIN: &[u8] = b"zkreg-http-sig/v1/seen-nonce";
 
 /// The caller's ed25519 public key, 64 hex digits.
 pub const KEY_HEADER: &str = "zkreg-key";
@@ -125,6 +133,16 @@ pub enum AuthError {
     /// The replay cache holds as many nonces as it may; the request was not checked further.
     #[error("too many signed requests in the window; retry later")]
     TooManyNonces,
+    /// The key spent its calls for now (its token bucket is empty), or holds
+    /// its share of the replay cache.
+    #[error("this key made too many signed calls; retry in {retry_after} s")]
+    RateLimited {
+        /// Whole seconds, at least one, before a call can be admitted.
+        retry_after: u64,
+    },
+    /// The replay cache could not be written (the cause is logged where it happened).
+    #[error("the replay cache could not be written")]
+    StoreFailed,
     /// The key's role may not call this endpoint, or the thing belongs to another key.
     #[error("{0}")]
     Forbidden(String),
@@ -140,7 +158,8 @@ impl AuthError {
             AuthError::StaleTimestamp { .. } => "stale_timestamp",
             AuthError::BadSignature => "bad_signature",
             AuthError::ReplayedNonce => "replayed_nonce",
-            AuthError::TooManyNonces => "unavailable",
+            AuthError::TooManyNonces | AuthError::StoreFailed => "unavailable",
+            AuthError::RateLimited { .. } => "rate_limited",
             AuthError::Forbidden(_) => "forbidden",
         }
     }
@@ -150,7 +169,10 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::BadHeader(message) => ApiError::BadRequest { code: "bad_auth_header", message },
-            AuthError::TooManyNonces => ApiError::Unavailable(e.to_string()),
+            AuthError::TooManyNonces | AuthError::StoreFailed => ApiError::Unavailable(e.to_string()),
+            AuthError::RateLimited { retry_after } => {
+                ApiError::TooManyRequests { code: "rate_limited", message: e.to_string(), retry_after }
+            }
             AuthError::Forbidden(message) => ApiError::Forbidden(message),
             other => ApiError::Unauthenticated { code: other.code(), message: other.to_string() },
         }
@@ -237,81 +259,32 @@ impl<'h> SignatureHeaders<'h> {
 }
 
 /// Checks a request's signature headers against its method, path, body and
-/// the clock `now` (unix seconds, ± `window` seconds), then records its nonce
-/// in `seen`. Returns the caller's key.
-pub fn verify_request(
+/// the clock `now` (unix seconds, ± `window` seconds); asks `caller` who the
+/// key is (its refusal stops the check before the signature is verified),
+/// then admits the call in `admission` (at instant `at`, the rate limits'
+/// clock). Returns what `caller` said.
+#[allow(clippy::too_many_arguments)]
+pub fn verify_request<C>(
     headers: &HeaderMap,
     method: &str,
     path_and_query: &str,
     body: &[u8],
     now: u64,
     window: u64,
-    seen: &SeenNonces,
-) -> Result<[u8; 32], AuthError> {
+    caller: impl FnOnce(&[u8; 32]) -> Result<C, AuthError>,
+    admission: &Admission,
+    at: Instant,
+) -> Result<C, AuthError> {
     let h = SignatureHeaders::parse(headers)?;
     if now.abs_diff(h.timestamp) > window {
         return Err(AuthError::StaleTimestamp { timestamp: h.timestamp, now, window });
     }
     let key = strict_key(&h.key).map_err(|_| AuthError::WeakKey)?;
+    let caller = caller(&h.key)?;
     key.verify_strict(&signed_message(method, path_and_query, body, h.timestamp_text, h.nonce), &h.signature)
         .map_err(|_| AuthError::BadSignature)?;
-    seen.record(&h.key, h.nonce, h.timestamp.saturating_add(window), now)?;
-    Ok(h.key)
-}
-
-/// The (key, nonce) pairs of signed requests whose timestamps are still in
-/// the window: a bounded replay cache.
-pub struct SeenNonces {
-    capacity: usize,
-    inner: Mutex<SeenInner>,
-}
-
-#[derive(Default)]
-struct SeenInner {
-    /// Until when each pair is kept (unix seconds), by its identifier.
-    expiry: HashMap<[u8; 32], u64>,
-    /// The same entries, soonest expiry first.
-    queue: BinaryHeap<Reverse<(u64, [u8; 32])>>,
-}
-
-impl SeenNonces {
-    /// An empty cache holding at most `capacity` pairs.
-    pub fn new(capacity: usize) -> Self {
-        SeenNonces { capacity, inner: Mutex::new(SeenInner::default()) }
-    }
-
-    /// How many pairs are held.
-    pub fn len(&self) -> usize {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).expiry.len()
-    }
-
-    /// Whether no pair is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Records `key`'s use of `nonce`, to be kept until `expires_at`, after
-    /// dropping the pairs that expired before `now`.
-    pub fn record(&self, key: &[u8; 32], nonce: &str, expires_at: u64, now: u64) -> Result<(), AuthError> {
-        let id: [u8; 32] = Sha256::new().chain_update(SEEN_NONCE_DOMAIN).chain_update(key).chain_update(nonce).finalize().into();
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        while let Some(&Reverse((when, old))) = inner.queue.peek() {
-            if when >= now {
-                break;
-            }
-            inner.queue.pop();
-            inner.expiry.remove(&old);
-        }
-        if inner.expiry.contains_key(&id) {
-            return Err(AuthError::ReplayedNonce);
-        }
-        if inner.expiry.len() >= self.capacity {
-            return Err(AuthError::TooManyNonces);
-        }
-        inner.expiry.insert(id, expires_at);
-        inner.queue.push(Reverse((expires_at, id)));
-        Ok(())
-    }
+    admission.admit(&h.key, h.nonce, h.timestamp.saturating_add(window), now, at)?;
+    Ok(caller)
 }
 
 /// What a key may do, from the ledger's registry and the genesis.
@@ -321,38 +294,99 @@ pub enum Role {
     RootAuthority,
     /// A registered regulator, active or retired: issues and revokes credentials.
     Regulator,
-    /// Any other key: requests and verifies proofs.
-    Bank,
+    /// A verifier (bank) registered by governance and active: requests and verifies proofs.
+    Verifier,
+    /// Any other key, a retired verifier's included: public reads only.
+    Unregistered,
 }
 
 /// The role of `key`.
 pub fn role(view: &View, authorities: &[[u8; 32]], key: &[u8; 32]) -> Role {
+    // The ledger keeps active roles' keys apart (a retired regulator's key
+    // may have become a verifier's since).
     if authorities.contains(key) {
         Role::RootAuthority
+    } else if view.registry.verifier_by_key(key).is_some() {
+        Role::Verifier
     } else if view.registry.regulator_keys.contains_key(key) || view.registry.regulators.values().any(|r| r.key == *key) {
         Role::Regulator
     } else {
-        Role::Bank
+        Role::Unregistered
     }
 }
 
-/// Authenticates a request with body `body` (the exact bytes received) and
-/// returns the caller's key. Call it before parsing the body.
-pub fn authenticate(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<[u8; 32], ApiError> {
-    let target = req.uri().path_and_query().map_or_else(|| req.uri().path(), |p| p.as_str());
-    let window = state.config.signature_window.as_secs();
-    Ok(verify_request(req.headers(), req.method().as_str(), target, body, now_secs(), window, &state.seen_nonces)?)
+/// An authenticated bank call's signer: an active registered verifier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The key that signed the call.
+    pub key: [u8; 32],
+    /// The name it is registered under: its requests' `verifier`, and the
+    /// first part of their scopes.
+    pub name: String,
 }
 
-/// [`authenticate`], then requires the caller to be a bank.
-pub fn authenticate_bank(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<[u8; 32], ApiError> {
-    let key = authenticate(req, body, state)?;
-    let refusal = match role(&state.view(), &state.authorities, &key) {
-        Role::Bank => return Ok(key),
-        Role::Regulator => "this key is a regulator's: regulators issue credentials, banks request and verify proofs",
-        Role::RootAuthority => "this key is a root authority's: root authorities govern, banks request and verify proofs",
+impl Caller {
+    /// Whether this verifier may ask for a request naming `verifier` with
+    /// `scope`: only under its own name, and not under another verifier's
+    /// scope (`<verifier>/<purpose>`), else 403 `forbidden`. The form of the
+    /// scope itself is [`ProofRequest::validate`](zkreg_verifier::ProofRequest)'s to check.
+    pub fn may_ask_as(&self, verifier: &str, scope: &str) -> Result<(), ApiError> {
+        if verifier != self.name {
+            return Err(ApiError::Forbidden(format!(
+                "this key is registered as verifier {:?} and may ask only under that name, not {verifier:?}",
+                self.name
+            )));
+        }
+        if let Some((owner, _)) = scope.split_once('/') {
+            if owner != self.name {
+                return Err(ApiError::Forbidden(format!(
+                    "scope {scope:?} belongs to verifier {owner:?}; this key's scopes are under {:?}/",
+                    self.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The registered verifier holding `key`, or why the key may not call the
+/// bank endpoints.
+pub fn registered_verifier(view: &View, authorities: &[[u8; 32]], key: &[u8; 32]) -> Result<Caller, AuthError> {
+    let refusal = match role(view, authorities, key) {
+        Role::Verifier => {
+            if let Some(v) = view.registry.verifier_by_key(key) {
+                return Ok(Caller { key: *key, name: v.name.clone() });
+            }
+            "this key is not a registered verifier"
+        }
+        Role::Regulator => "this key is a regulator's, not a registered verifier: regulators issue credentials, verifiers request and verify proofs",
+        Role::RootAuthority => "this key is a root authority's, not a registered verifier: root authorities govern, verifiers request and verify proofs",
+        Role::Unregistered => "this key is not a registered verifier: only keys that governance registered as active verifiers may request and verify proofs",
     };
-    Err(AuthError::Forbidden(refusal.into()).into())
+    Err(AuthError::Forbidden(refusal.into()))
+}
+
+/// Authenticates a bank call with body `body` (the exact bytes received):
+/// the signer must be an active registered verifier, and the call is
+/// admitted (nonce, rate, share of the replay cache). Call it before parsing
+/// the body.
+pub fn authenticate_bank(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<Caller, ApiError> {
+    let target = req.uri().path_and_query().map_or_else(|| req.uri().path(), |p| p.as_str());
+    let window = state.config.signature_window.as_secs();
+    let view = state.view();
+    let verified = verify_request(
+        req.headers(),
+        req.method().as_str(),
+        target,
+        body,
+        now_secs(),
+        window,
+        |key| registered_verifier(&view, &state.authorities, key),
+        &state.admission,
+        Instant::now(),
+    );
+    state.metrics.set_seen_nonces(state.admission.len());
+    Ok(verified?)
 }
 
 #[cfg(test)]
@@ -373,8 +407,15 @@ mod tests {
         map
     }
 
-    fn check(pairs: &[(&'static str, String)], body: &[u8], seen: &SeenNonces) -> Result<[u8; 32], AuthError> {
-        verify_request(&headers(pairs), "POST", "/v1/requests", body, NOW, WINDOW, seen)
+    fn admission(max_seen_nonces: usize) -> Admission {
+        let tree = sled::Config::new().temporary(true).open().unwrap().open_tree("seen-nonces").unwrap();
+        let limits = AdmissionLimits { max_seen_nonces, max_seen_nonces_per_key: max_seen_nonces, rate_per_s: 1000, burst: 1000 };
+        Admission::open(tree, limits, NOW).unwrap()
+    }
+
+    /// Verifies as if every key were a registered verifier.
+    fn check(pairs: &[(&'static str, String)], body: &[u8], seen: &Admission) -> Result<[u8; 32], AuthError> {
+        verify_request(&headers(pairs), "POST", "/v1/requests", body, NOW, WINDOW, |k| Ok(*k), seen, Instant::now())
     }
 
     /// The message layout and its signature are pinned: the CLI and other
@@ -399,7 +440,7 @@ mod tests {
 
     #[test]
     fn a_signed_request_verifies_once() {
-        let seen = SeenNonces::new(10);
+        let seen = admission(10);
         let key = SigningKey::from_bytes(&[7; 32]);
         let signed = sign_request(&key, "POST", "/v1/requests", b"{}", NOW - 10, "0123456789abcdef");
         assert_eq!(check(&signed, b"{}", &seen), Ok(key.verifying_key().to_bytes()));
@@ -410,7 +451,7 @@ mod tests {
 
     #[test]
     fn refusals_have_their_codes() {
-        let seen = SeenNonces::new(10);
+        let seen = admission(10);
         let key = SigningKey::from_bytes(&[7; 32]);
         let good = sign_request(&key, "POST", "/v1/requests", b"", NOW, "0123456789abcdef");
         let with = |i: usize, v: &str| {
@@ -450,27 +491,29 @@ mod tests {
         assert!(check(&edge, b"", &seen).is_ok());
         let mut repeated = headers(&good);
         repeated.append(HeaderName::from_static(NONCE_HEADER), HeaderValue::from_static("0123456789abcdef"));
-        let err = verify_request(&repeated, "POST", "/v1/requests", b"", NOW, WINDOW, &seen).unwrap_err();
+        let err = verify_request(&repeated, "POST", "/v1/requests", b"", NOW, WINDOW, |k| Ok(*k), &seen, Instant::now()).unwrap_err();
         assert_eq!(err.code(), "bad_auth_header");
     }
 
     #[test]
-    fn seen_nonces_expire_with_the_window_and_stay_bounded() {
-        let seen = SeenNonces::new(2);
-        let (a, b) = ([1; 32], [2; 32]);
-        seen.record(&a, "n1", 100, 0).unwrap();
-        // Nonces are per key.
-        seen.record(&b, "n1", 200, 0).unwrap();
-        assert_eq!(seen.record(&a, "n1", 100, 50), Err(AuthError::ReplayedNonce));
-        // Full: refused, not grown.
-        assert_eq!(seen.record(&a, "n2", 100, 50), Err(AuthError::TooManyNonces));
-        assert_eq!(seen.len(), 2);
-        // Still kept at its expiry second, dropped after it.
-        assert_eq!(seen.record(&a, "n1", 100, 100), Err(AuthError::ReplayedNonce));
-        seen.record(&a, "n2", 300, 101).unwrap();
-        assert_eq!(seen.len(), 2);
-        assert_eq!(seen.record(&a, "n1", 400, 101), Err(AuthError::TooManyNonces));
-        seen.record(&a, "n3", 400, 201).unwrap();
-        assert_eq!(seen.len(), 2);
+    fn a_key_that_may_not_call_is_refused_before_its_signature_and_leaves_no_trace() {
+        let seen = admission(10);
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let good = sign_request(&key, "POST", "/v1/requests", b"", NOW, "0123456789abcdef");
+        let mut forged = good.clone();
+        forged[3].1 = "00".repeat(64);
+        let refuse = |_: &[u8; 32]| -> Result<(), AuthError> { Err(AuthError::Forbidden("not a verifier".into())) };
+        for h in [&good, &forged] {
+            let got = verify_request(&headers(h), "POST", "/v1/requests", b"", NOW, WINDOW, refuse, &seen, Instant::now());
+            assert_eq!(got.map_err(|e| e.code()), Err("forbidden"));
+        }
+        assert!(seen.is_empty());
+        // Headers and the clock are checked first.
+        let stale = sign_request(&key, "POST", "/v1/requests", b"", NOW - WINDOW - 1, "0123456789abcdef");
+        let got = verify_request(&headers(&stale), "POST", "/v1/requests", b"", NOW, WINDOW, refuse, &seen, Instant::now());
+        assert_eq!(got.map_err(|e| e.code()), Err("stale_timestamp"));
+        // The same call from a key that may call is admitted once.
+        assert_eq!(check(&good, b"", &seen), Ok(key.verifying_key().to_bytes()));
+        assert_eq!(check(&good, b"", &seen), Err(AuthError::ReplayedNonce));
     }
 }

@@ -53,6 +53,26 @@ pub struct NodeSettings {
     /// [env: ZKREG_MAX_SEEN_NONCES] [default: 1000000].
     #[arg(long)]
     pub max_seen_nonces: Option<usize>,
+    /// Most (key, nonce) pairs one verifier's key may hold in that cache
+    /// [env: ZKREG_MAX_SEEN_NONCES_PER_KEY] [default: 50000].
+    #[arg(long)]
+    pub max_seen_nonces_per_key: Option<usize>,
+    /// Signed calls per second each verifier may make, sustained
+    /// [env: ZKREG_VERIFIER_RATE_PER_S] [default: 50].
+    #[arg(long)]
+    pub verifier_rate_per_s: Option<u32>,
+    /// Signed calls each verifier may make at once, above its rate
+    /// [env: ZKREG_VERIFIER_BURST] [default: 100].
+    #[arg(long)]
+    pub verifier_burst: Option<u32>,
+    /// Most open (unexpired, unanswered) proof requests per verifier
+    /// [env: ZKREG_MAX_OPEN_REQUESTS] [default: 10000].
+    #[arg(long)]
+    pub max_open_requests: Option<usize>,
+    /// Largest `POST /v1/requests` body accepted, in bytes
+    /// [env: ZKREG_MAX_REQUEST_BODY_BYTES] [default: 16384].
+    #[arg(long)]
+    pub max_request_body_bytes: Option<usize>,
 }
 
 /// The environment variable of the configuration file's path.
@@ -117,6 +137,11 @@ impl NodeSettings {
             commit_timeout_ms: parsed(&var, "ZKREG_COMMIT_TIMEOUT_MS")?,
             signature_window_s: parsed(&var, "ZKREG_SIGNATURE_WINDOW_S")?,
             max_seen_nonces: parsed(&var, "ZKREG_MAX_SEEN_NONCES")?,
+            max_seen_nonces_per_key: parsed(&var, "ZKREG_MAX_SEEN_NONCES_PER_KEY")?,
+            verifier_rate_per_s: parsed(&var, "ZKREG_VERIFIER_RATE_PER_S")?,
+            verifier_burst: parsed(&var, "ZKREG_VERIFIER_BURST")?,
+            max_open_requests: parsed(&var, "ZKREG_MAX_OPEN_REQUESTS")?,
+            max_request_body_bytes: parsed(&var, "ZKREG_MAX_REQUEST_BODY_BYTES")?,
         })
     }
 
@@ -132,6 +157,11 @@ impl NodeSettings {
             commit_timeout_ms: self.commit_timeout_ms.or(lower.commit_timeout_ms),
             signature_window_s: self.signature_window_s.or(lower.signature_window_s),
             max_seen_nonces: self.max_seen_nonces.or(lower.max_seen_nonces),
+            max_seen_nonces_per_key: self.max_seen_nonces_per_key.or(lower.max_seen_nonces_per_key),
+            verifier_rate_per_s: self.verifier_rate_per_s.or(lower.verifier_rate_per_s),
+            verifier_burst: self.verifier_burst.or(lower.verifier_burst),
+            max_open_requests: self.max_open_requests.or(lower.max_open_requests),
+            max_request_body_bytes: self.max_request_body_bytes.or(lower.max_request_body_bytes),
         }
     }
 
@@ -173,6 +203,21 @@ impl NodeSettings {
         if let Some(n) = positive("max_seen_nonces", self.max_seen_nonces.map(|n| n as u64))? {
             config.max_seen_nonces = n as usize;
         }
+        if let Some(n) = positive("max_seen_nonces_per_key", self.max_seen_nonces_per_key.map(|n| n as u64))? {
+            config.max_seen_nonces_per_key = n as usize;
+        }
+        if let Some(n) = positive("verifier_rate_per_s", self.verifier_rate_per_s.map(u64::from))? {
+            config.verifier_rate_per_s = n as u32;
+        }
+        if let Some(n) = positive("verifier_burst", self.verifier_burst.map(u64::from))? {
+            config.verifier_burst = n as u32;
+        }
+        if let Some(n) = positive("max_open_requests", self.max_open_requests.map(|n| n as u64))? {
+            config.max_open_requests = n as usize;
+        }
+        if let Some(bytes) = positive("max_request_body_bytes", self.max_request_body_bytes.map(|b| b as u64))? {
+            config.max_request_body_bytes = bytes as usize;
+        }
         Ok(ResolvedNode { config, listen: self.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()) })
     }
 }
@@ -212,10 +257,16 @@ mod tests {
         let file = write_config(
             dir.path(),
             "data_dir = \"data\"\nlisten = \"127.0.0.1:9000\"\nblock_ms = 200\nmax_body_bytes = 1000\nday_tolerance = 3\n\
-             commit_timeout_ms = 5000\nsignature_window_s = 60\nmax_seen_nonces = 77\n",
+             commit_timeout_ms = 5000\nsignature_window_s = 60\nmax_seen_nonces = 77\nmax_seen_nonces_per_key = 7\n\
+             verifier_rate_per_s = 3\nverifier_burst = 4\nmax_open_requests = 5\nmax_request_body_bytes = 600\n",
         );
         let flags = NodeSettings { block_ms: Some(10), ..Default::default() };
-        let vars = env(&[("ZKREG_BLOCK_MS", "20"), ("ZKREG_LISTEN", "127.0.0.1:9100"), ("ZKREG_DAY_TOLERANCE", "0")]);
+        let vars = env(&[
+            ("ZKREG_BLOCK_MS", "20"),
+            ("ZKREG_LISTEN", "127.0.0.1:9100"),
+            ("ZKREG_DAY_TOLERANCE", "0"),
+            ("ZKREG_VERIFIER_BURST", "40"),
+        ]);
         let node = NodeSettings::resolve(flags, Some(&file), vars).unwrap().into_node(no_genesis).unwrap();
         // Flag beats environment and file.
         assert_eq!(node.config.block_interval, Duration::from_millis(10));
@@ -228,6 +279,11 @@ mod tests {
         assert_eq!(node.config.commit_timeout, Duration::from_millis(5000));
         assert_eq!(node.config.signature_window, Duration::from_secs(60));
         assert_eq!(node.config.max_seen_nonces, 77);
+        assert_eq!(node.config.max_seen_nonces_per_key, 7);
+        assert_eq!(node.config.verifier_rate_per_s, 3);
+        assert_eq!(node.config.verifier_burst, 40);
+        assert_eq!(node.config.max_open_requests, 5);
+        assert_eq!(node.config.max_request_body_bytes, 600);
 
         // Nothing anywhere: the defaults of NodeConfig::new.
         let node = NodeSettings::resolve(NodeSettings::default(), None, env(&[])).unwrap().into_node(no_genesis).unwrap();
@@ -237,6 +293,11 @@ mod tests {
         assert_eq!(node.config.block_interval, defaults.block_interval);
         assert_eq!(node.config.max_body_bytes, defaults.max_body_bytes);
         assert_eq!(node.config.max_seen_nonces, defaults.max_seen_nonces);
+        assert_eq!(node.config.max_seen_nonces_per_key, defaults.max_seen_nonces_per_key);
+        assert_eq!(node.config.verifier_rate_per_s, defaults.verifier_rate_per_s);
+        assert_eq!(node.config.verifier_burst, defaults.verifier_burst);
+        assert_eq!(node.config.max_open_requests, defaults.max_open_requests);
+        assert_eq!(node.config.max_request_body_bytes, defaults.max_request_body_bytes);
     }
 
     #[test]
@@ -269,6 +330,11 @@ mod tests {
         assert_eq!(node.config.commit_timeout, defaults.commit_timeout);
         assert_eq!(node.config.signature_window, defaults.signature_window);
         assert_eq!(node.config.max_seen_nonces, defaults.max_seen_nonces);
+        assert_eq!(node.config.max_seen_nonces_per_key, defaults.max_seen_nonces_per_key);
+        assert_eq!(node.config.verifier_rate_per_s, defaults.verifier_rate_per_s);
+        assert_eq!(node.config.verifier_burst, defaults.verifier_burst);
+        assert_eq!(node.config.max_open_requests, defaults.max_open_requests);
+        assert_eq!(node.config.max_request_body_bytes, defaults.max_request_body_bytes);
     }
 
     #[test]
@@ -292,6 +358,8 @@ mod tests {
 
         let err = NodeSettings { block_ms: Some(0), ..Default::default() }.into_node(no_genesis).unwrap_err();
         assert!(err.to_string().contains("block_ms"), "{err}");
+        let err = NodeSettings { verifier_rate_per_s: Some(0), ..Default::default() }.into_node(no_genesis).unwrap_err();
+        assert!(err.to_string().contains("verifier_rate_per_s"), "{err}");
 
         let missing = dir.path().join("missing.toml");
         let err = NodeSettings::resolve(NodeSettings::default(), Some(&missing), env(&[])).unwrap_err();

@@ -57,6 +57,25 @@ pub enum ApiError {
         /// Human message.
         message: String,
     },
+    /// A well-formed request nobody could act on (a proof request naming an
+    /// unknown schema or issuer, …).
+    #[error("{message}")]
+    Unprocessable {
+        /// Stable code.
+        code: &'static str,
+        /// Human message.
+        message: String,
+    },
+    /// The caller is over one of its limits; answered 429 with `Retry-After`.
+    #[error("{message}")]
+    TooManyRequests {
+        /// Stable code.
+        code: &'static str,
+        /// Human message.
+        message: String,
+        /// Whole seconds, at least one, before retrying may succeed.
+        retry_after: u64,
+    },
     /// The node is not ready for this (no verifying key registered, …).
     #[error("{0}")]
     Unavailable(String),
@@ -83,7 +102,9 @@ impl ApiError {
             ApiError::BadRequest { code, .. }
             | ApiError::Unauthenticated { code, .. }
             | ApiError::Rejected { code, .. }
-            | ApiError::NotVerified { code, .. } => code,
+            | ApiError::NotVerified { code, .. }
+            | ApiError::Unprocessable { code, .. }
+            | ApiError::TooManyRequests { code, .. } => code,
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
@@ -103,7 +124,10 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Rejected { .. } | ApiError::NotVerified { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Rejected { .. } | ApiError::NotVerified { .. } | ApiError::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -128,6 +152,9 @@ impl ResponseError for ApiError {
                 response.insert_header(("allow", allowed.as_str()));
             }
             _ => {}
+        }
+        if let ApiError::TooManyRequests { retry_after, .. } = self {
+            response.insert_header(("retry-after", (*retry_after).max(1).to_string()));
         }
         response.json(Body { code: self.code(), message })
     }

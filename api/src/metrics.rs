@@ -39,6 +39,7 @@ pub struct NodeMetrics {
     block_height: IntGauge,
     mempool_pending: IntGauge,
     leaf_count: IntGauge,
+    seen_nonces: IntGauge,
 }
 
 impl std::fmt::Debug for NodeMetrics {
@@ -69,6 +70,7 @@ impl NodeMetrics {
         let block_height = IntGauge::new("zkreg_block_height", "Height of the last applied block.")?;
         let mempool_pending = IntGauge::new("zkreg_mempool_pending", "Transactions waiting for a block.")?;
         let leaf_count = IntGauge::new("zkreg_leaf_count", "Leaves in the commitment tree at the tip.")?;
+        let seen_nonces = IntGauge::new("zkreg_seen_nonces", "(key, nonce) pairs of signed bank calls in the replay cache.")?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(verifications.clone()))?;
@@ -77,6 +79,7 @@ impl NodeMetrics {
         registry.register(Box::new(block_height.clone()))?;
         registry.register(Box::new(mempool_pending.clone()))?;
         registry.register(Box::new(leaf_count.clone()))?;
+        registry.register(Box::new(seen_nonces.clone()))?;
         Ok(NodeMetrics {
             registry,
             http_requests,
@@ -87,6 +90,7 @@ impl NodeMetrics {
             block_height,
             mempool_pending,
             leaf_count,
+            seen_nonces,
         })
     }
 
@@ -124,6 +128,11 @@ impl NodeMetrics {
     /// Sets the number of transactions waiting for a block.
     pub fn set_pending(&self, pending: usize) {
         self.mempool_pending.set(saturating_i64(pending as u64));
+    }
+
+    /// Sets the number of (key, nonce) pairs in the replay cache.
+    pub fn set_seen_nonces(&self, held: usize) {
+        self.seen_nonces.set(saturating_i64(held as u64));
     }
 
     /// Every metric in the text exposition format.

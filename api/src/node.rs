@@ -18,7 +18,7 @@ use zkreg_registry::store::Store;
 use zkreg_registry::{BlockHeader, Genesis, Ledger, LedgerConfig, Registry};
 use zkreg_verifier::{LedgerView, PredicateVerifier, RangeCredential};
 
-use crate::auth::SeenNonces;
+use crate::auth::{Admission, AdmissionLimits};
 use crate::error::ApiError;
 use crate::metrics::NodeMetrics;
 use crate::requests::RequestBook;
@@ -41,9 +41,29 @@ pub struct NodeConfig {
     /// How far a signed request's timestamp may be from the node's clock,
     /// either way; also how long its nonce is remembered (see [`crate::auth`]).
     pub signature_window: Duration,
-    /// Most (key, nonce) pairs remembered at once; past that, signed requests
-    /// get 503 until older pairs leave the window.
+    /// Most (key, nonce) pairs remembered at once, all verifiers together;
+    /// past that, signed requests get 503 until older pairs leave the window.
+    /// A backstop: each key is held to [`Self::max_seen_nonces_per_key`].
     pub max_seen_nonces: usize,
+    /// Most (key, nonce) pairs one verifier's key may hold at once; past
+    /// that, its signed requests get 429 `rate_limited`. The default is above
+    /// what the default rate allows in a nonce's lifetime (at most twice the
+    /// signature window: 100 + 50 × 600 = 30,100), so it binds only when the
+    /// rate is raised, and twenty such verifiers fill the global cache.
+    pub max_seen_nonces_per_key: usize,
+    /// Signed calls per second each verifier's key may make, sustained (the
+    /// refill rate of its token bucket); past it, 429 `rate_limited` with
+    /// `Retry-After`. A `verify-batch` call counts once for up to 256
+    /// presentations.
+    pub verifier_rate_per_s: u32,
+    /// Signed calls each verifier's key may make at once (its token bucket's size).
+    pub verifier_burst: u32,
+    /// Most open proof requests (unexpired, unanswered) per verifier; past
+    /// that, 429 `too_many_open_requests` with `Retry-After`.
+    pub max_open_requests: usize,
+    /// Largest `POST /v1/requests` body accepted (a request is a few
+    /// predicates: far less than a presentation).
+    pub max_request_body_bytes: usize,
 }
 
 impl NodeConfig {
@@ -58,11 +78,16 @@ impl NodeConfig {
             commit_timeout: Duration::from_secs(10),
             signature_window: Duration::from_secs(300),
             max_seen_nonces: 1_000_000,
+            max_seen_nonces_per_key: 50_000,
+            verifier_rate_per_s: 50,
+            verifier_burst: 100,
+            max_open_requests: 10_000,
+            max_request_body_bytes: 16 * 1024,
         }
     }
 }
 
-/// How often the node forgets proof requests long expired.
+/// How often the node forgets proof requests long expired and expired nonces.
 const REQUEST_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// What verifiers read, refreshed after every block.
@@ -92,8 +117,8 @@ pub struct AppState {
     pub requests: RequestBook,
     /// The genesis' root authorities (not banks).
     pub authorities: Vec<[u8; 32]>,
-    /// Nonces of recent signed requests.
-    pub seen_nonces: SeenNonces,
+    /// Nonces of recent signed requests and each verifier's rate limit.
+    pub admission: Admission,
     /// Configuration.
     pub config: NodeConfig,
     /// This node's Prometheus metrics.
@@ -202,7 +227,7 @@ pub struct RunningNode {
 
 impl RunningNode {
     /// Stops the server, the block producer (pending transactions are cut
-    /// into a last block) and the request pruner.
+    /// into a last block) and the pruner.
     pub async fn stop(mut self) {
         self.server.stop(true).await;
         self.state.stop.store(true, Ordering::SeqCst);
@@ -241,7 +266,15 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
     let metrics = NodeMetrics::new()?;
     metrics.set_tip(&view.tip);
     metrics.set_pending(ledger.pending());
-    let requests = RequestBook::open(&store)?;
+    let requests = RequestBook::open(&store, config.max_open_requests, now_secs())?;
+    let limits = AdmissionLimits {
+        max_seen_nonces: config.max_seen_nonces,
+        max_seen_nonces_per_key: config.max_seen_nonces_per_key,
+        rate_per_s: config.verifier_rate_per_s,
+        burst: config.verifier_burst,
+    };
+    let admission = Admission::open(store.local_tree("seen-nonces")?, limits, now_secs())?;
+    metrics.set_seen_nonces(admission.len());
     let state = web::Data::new(AppState {
         chain_id: ledger.genesis().chain_id.clone(),
         ledger: Mutex::new(ledger),
@@ -251,7 +284,7 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
         verifier: RwLock::new(None),
         requests,
         authorities,
-        seen_nonces: SeenNonces::new(config.max_seen_nonces),
+        admission,
         config: config.clone(),
         metrics,
         stop: AtomicBool::new(false),
@@ -285,6 +318,9 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "pruning expired proof requests failed"),
                 }
+                // Expired nonces also go as calls come; this is for a quiet node.
+                state.admission.prune(now_secs());
+                state.metrics.set_seen_nonces(state.admission.len());
             }
         })
     };

@@ -13,14 +13,28 @@
 //! prunes them on a timer. A request is not flushed when it is issued: a
 //! crash right after may lose it, and its answer then meets
 //! `challenge_unknown`, never a second acceptance.
+//!
+//! A request is issued only if someone could answer it (its schemas and
+//! issuers are registered, and each issuer is authorised for its schema) and
+//! only under the asking verifier's own registered name. Each verifier may
+//! have at most [`NodeConfig::max_open_requests`](crate::node::NodeConfig)
+//! requests open (unexpired and not yet answered) at once: the book counts
+//! them as it issues and consumes challenges, and rebuilds the counts from
+//! the tree when it opens, so the limit holds across restarts without a scan
+//! per request. A request lost in a crash frees its slot at the restart.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Condvar, Mutex};
 
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use zkreg_registry::store::Store;
+use zkreg_registry::Registry;
 use zkreg_verifier::{ChallengeBook, ChallengeError, ProofRequest};
 
+use crate::auth::Caller;
+use crate::dto::NewRequest;
 use crate::error::ApiError;
 
 /// A proof request this node issued, and the bank that asked for it.
@@ -38,6 +52,46 @@ pub struct IssuedRequest {
 pub struct RequestBook {
     tree: sled::Tree,
     flushes: GroupCommit,
+    /// Most open requests per verifier.
+    max_open: usize,
+    /// Each verifier's open requests.
+    open: Mutex<HashMap<[u8; 32], OpenRequests>>,
+}
+
+/// One verifier's open requests: unexpired and not answered.
+#[derive(Default)]
+struct OpenRequests {
+    /// How many expire at each second (a request is open up to its `expires_at`).
+    expiring: BTreeMap<u64, usize>,
+    /// How many in all.
+    count: usize,
+}
+
+impl OpenRequests {
+    fn add(&mut self, expires_at: u64) {
+        *self.expiring.entry(expires_at).or_insert(0) += 1;
+        self.count += 1;
+    }
+
+    fn remove(&mut self, expires_at: u64) {
+        if let Some(n) = self.expiring.get_mut(&expires_at) {
+            *n -= 1;
+            self.count -= 1;
+            if *n == 0 {
+                self.expiring.remove(&expires_at);
+            }
+        }
+    }
+
+    /// Drops the requests that expired before `now`.
+    fn expire(&mut self, now: u64) {
+        while let Some(entry) = self.expiring.first_entry() {
+            if *entry.key() >= now {
+                break;
+            }
+            self.count -= entry.remove();
+        }
+    }
 }
 
 /// Flushes shared by concurrent writers: a writer takes a ticket after its
@@ -92,21 +146,117 @@ impl RequestBook {
     /// How long after its expiry a request is still remembered, in seconds.
     pub const GRACE_SECONDS: u64 = 3_600;
 
-    /// Opens the book in the node's database.
-    pub fn open(store: &Store) -> Result<Self, ApiError> {
-        Ok(RequestBook { tree: store.local_tree("requests")?, flushes: GroupCommit::default() })
+    /// Default lifetime of a request, in seconds.
+    pub const DEFAULT_TTL_SECONDS: u64 = 600;
+    /// Longest lifetime of a request, in seconds.
+    pub const MAX_TTL_SECONDS: u64 = 86_400;
+
+    /// Opens the book in the node's database, allowing each verifier
+    /// `max_open` open requests, and counts those open at `now`.
+    pub fn open(store: &Store, max_open: usize, now: u64) -> Result<Self, ApiError> {
+        let tree = store.local_tree("requests")?;
+        let mut open: HashMap<[u8; 32], OpenRequests> = HashMap::new();
+        for item in tree.iter() {
+            let (_, bytes) = item.map_err(|e| ApiError::Internal(e.to_string()))?;
+            // An undecodable entry cannot be answered: it holds no slot.
+            if let Ok(entry) = decode(&bytes) {
+                if !entry.used && entry.request.expires_at >= now {
+                    open.entry(entry.requester).or_default().add(entry.request.expires_at);
+                }
+            }
+        }
+        Ok(RequestBook { tree, flushes: GroupCommit::default(), max_open, open: Mutex::new(open) })
     }
 
-    /// Records a request `requester` asked for. Its challenge is fresh (32
-    /// random bytes); if it were not, the first record is kept and this is an error.
-    pub fn issue(&self, request: &ProofRequest, requester: [u8; 32]) -> Result<(), ApiError> {
-        let entry = IssuedRequest { request: request.clone(), requester, used: false };
-        let bytes = serde_json::to_vec(&entry).map_err(|e| ApiError::Internal(e.to_string()))?;
-        match self.tree.compare_and_swap(request.challenge.as_bytes(), None as Option<&[u8]>, Some(bytes)) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(ApiError::Internal("a fresh challenge collided with an issued one".into())),
-            Err(e) => Err(ApiError::Internal(e.to_string())),
+    /// Makes the request `caller` asks for in `body` at `now`, with a fresh
+    /// challenge, and records it. Refused, with nothing recorded: 403
+    /// `forbidden` for a request under another verifier's name or scope,
+    /// 400 for a malformed one, 422 `unknown_schema`, `unknown_issuer` or
+    /// `issuer_not_authorised` for one nobody could answer, and 429
+    /// `too_many_open_requests` when the caller has its limit open.
+    pub fn create(&self, body: NewRequest, caller: &Caller, registry: &Registry, now: u64) -> Result<ProofRequest, ApiError> {
+        caller.may_ask_as(&body.verifier, &body.scope)?;
+        let ttl = body.ttl_seconds.unwrap_or(Self::DEFAULT_TTL_SECONDS);
+        if ttl == 0 || ttl > Self::MAX_TTL_SECONDS {
+            return Err(ApiError::bad("bad_ttl", format!("ttl_seconds must be 1 to {}", Self::MAX_TTL_SECONDS)));
         }
+        let mut challenge = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut challenge);
+        let request = ProofRequest {
+            version: zkreg_circuits::request::REQUEST_VERSION,
+            verifier: body.verifier,
+            scope: body.scope,
+            challenge: hex::encode(challenge),
+            expires_at: now + ttl,
+            predicates: body.predicates,
+            signature: None,
+        };
+        request.validate().map_err(|e| ApiError::bad("bad_request", e))?;
+        answerable(&request, registry)?;
+        self.issue(&request, caller.key, now)?;
+        Ok(request)
+    }
+
+    /// Records a request `requester` asked for at `now`, if it has fewer
+    /// than its limit open. Its challenge is fresh (32 random bytes); if it
+    /// were not, the first record is kept and this is an error.
+    pub fn issue(&self, request: &ProofRequest, requester: [u8; 32], now: u64) -> Result<(), ApiError> {
+        self.reserve(requester, request.expires_at, now)?;
+        let stored = (|| {
+            let entry = IssuedRequest { request: request.clone(), requester, used: false };
+            let bytes = serde_json::to_vec(&entry).map_err(|e| ApiError::Internal(e.to_string()))?;
+            match self.tree.compare_and_swap(request.challenge.as_bytes(), None as Option<&[u8]>, Some(bytes)) {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) => Err(ApiError::Internal("a fresh challenge collided with an issued one".into())),
+                Err(e) => Err(ApiError::Internal(e.to_string())),
+            }
+        })();
+        if stored.is_err() {
+            self.release(&requester, request.expires_at);
+        }
+        stored
+    }
+
+    /// Takes one of `requester`'s open-request slots for a request open
+    /// until `expires_at`, or says when the soonest one frees up.
+    fn reserve(&self, requester: [u8; 32], expires_at: u64, now: u64) -> Result<(), ApiError> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = open.entry(requester).or_default();
+        mine.expire(now);
+        if mine.count >= self.max_open {
+            // The soonest open request stops being open the second after its expiry.
+            let retry_after = mine.expiring.keys().next().map_or(1, |soonest| (soonest + 1).saturating_sub(now).max(1));
+            return Err(ApiError::TooManyRequests {
+                code: "too_many_open_requests",
+                message: format!(
+                    "this verifier has {} open requests, its limit; one expires or is answered within {retry_after} s",
+                    mine.count
+                ),
+                retry_after,
+            });
+        }
+        mine.add(expires_at);
+        Ok(())
+    }
+
+    /// Gives back `requester`'s slot of a request open until `expires_at`.
+    fn release(&self, requester: &[u8; 32], expires_at: u64) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(mine) = open.get_mut(requester) {
+            mine.remove(expires_at);
+            if mine.count == 0 {
+                open.remove(requester);
+            }
+        }
+    }
+
+    /// How many requests `requester` has open at `now`.
+    pub fn open_requests(&self, requester: &[u8; 32], now: u64) -> usize {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.get_mut(requester).map_or(0, |mine| {
+            mine.expire(now);
+            mine.count
+        })
     }
 
     /// The request issued with `challenge`, if any.
@@ -147,6 +297,35 @@ fn decode(bytes: &[u8]) -> serde_json::Result<IssuedRequest> {
     serde_json::from_slice(bytes)
 }
 
+/// Whether someone could answer `request`: each predicate's schema is
+/// registered, each allowed issuer is a registered regulator authorised for
+/// that schema, and a predicate that allows any issuer has at least one
+/// active regulator authorised for its schema. Else 422 with the code
+/// `unknown_schema`, `unknown_issuer` or `issuer_not_authorised`.
+pub fn answerable(request: &ProofRequest, registry: &Registry) -> Result<(), ApiError> {
+    let refuse = |code: &'static str, message: String| Err(ApiError::Unprocessable { code, message });
+    for (at, p) in request.predicates.iter().enumerate() {
+        if !registry.schemas.contains_key(&p.schema) {
+            return refuse("unknown_schema", format!("predicate {at}: no schema {:?} is registered", p.schema));
+        }
+        for issuer in &p.allowed_issuers {
+            if !registry.regulators.contains_key(issuer) {
+                return refuse("unknown_issuer", format!("predicate {at}: no issuer {issuer:?} is registered"));
+            }
+            if !registry.authorised(issuer, &p.schema) {
+                return refuse(
+                    "issuer_not_authorised",
+                    format!("predicate {at}: issuer {issuer:?} may not issue {:?} (or is retired)", p.schema),
+                );
+            }
+        }
+        if p.allowed_issuers.is_empty() && !registry.regulators.keys().any(|issuer| registry.authorised(issuer, &p.schema)) {
+            return refuse("issuer_not_authorised", format!("predicate {at}: no active issuer may issue {:?}", p.schema));
+        }
+    }
+    Ok(())
+}
+
 impl ChallengeBook for RequestBook {
     fn consume(&self, challenge: &str) -> Result<(), ChallengeError> {
         let unavailable = |e: &dyn std::fmt::Display| ChallengeError::Unavailable(e.to_string());
@@ -160,6 +339,8 @@ impl ChallengeBook for RequestBook {
             let updated = serde_json::to_vec(&entry).map_err(|e| unavailable(&e))?;
             match self.tree.compare_and_swap(challenge.as_bytes(), Some(current), Some(updated)) {
                 Ok(Ok(())) => {
+                    // Answered: no longer open.
+                    self.release(&entry.requester, entry.request.expires_at);
                     self.flushes.wait_durable(&self.tree).map_err(|e| unavailable(&e))?;
                     return Ok(());
                 }
@@ -189,6 +370,10 @@ mod tests {
     }
 
     fn open(dir: &std::path::Path) -> (Ledger, RequestBook) {
+        open_with(dir, 10, 0)
+    }
+
+    fn open_with(dir: &std::path::Path, max_open: usize, now: u64) -> (Ledger, RequestBook) {
         let key = |b: u8| ed25519_dalek::SigningKey::from_bytes(&[b; 32]).verifying_key().to_bytes();
         let genesis = Genesis::development("zkreg-requests-test", 1, &key(1), ("central-bank", &key(2)), &["credit-score"], 4);
         // sled releases its lock asynchronously after the last handle drops.
@@ -196,7 +381,7 @@ mod tests {
         for _ in 0..100 {
             match Ledger::open(dir, Some(&genesis), LedgerConfig::default()) {
                 Ok(ledger) => {
-                    let book = RequestBook::open(ledger.store()).unwrap();
+                    let book = RequestBook::open(ledger.store(), max_open, now).unwrap();
                     return (ledger, book);
                 }
                 Err(e) => last = Some(e),
@@ -214,9 +399,10 @@ mod tests {
             let (_ledger, book) = open(dir.path());
             assert_eq!(book.consume(&a.challenge), Err(ChallengeError::Unknown));
             for r in [&a, &b, &c] {
-                book.issue(r, [7; 32]).unwrap();
+                book.issue(r, [7; 32], 0).unwrap();
             }
-            assert!(book.issue(&a, [6; 32]).is_err(), "an issued challenge is never issued again");
+            assert!(book.issue(&a, [6; 32], 0).is_err(), "an issued challenge is never issued again");
+            assert_eq!(book.open_requests(&[6; 32], 0), 0, "a refused issue holds no slot");
             assert_eq!(book.get(&a.challenge).unwrap().unwrap().requester, [7; 32]);
             assert_eq!(book.consume(&a.challenge), Ok(()));
             assert_eq!(book.consume(&a.challenge), Err(ChallengeError::Replayed));
@@ -237,7 +423,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_ledger, book) = open(dir.path());
         let r = request(4, 1_000);
-        book.issue(&r, [7; 32]).unwrap();
+        book.issue(&r, [7; 32], 0).unwrap();
         let accepted = std::sync::atomic::AtomicUsize::new(0);
         std::thread::scope(|s| {
             for _ in 0..8 {
@@ -249,5 +435,75 @@ mod tests {
             }
         });
         assert_eq!(accepted.into_inner(), 1);
+    }
+
+    #[test]
+    fn open_requests_are_limited_per_verifier_and_counted_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let (bank, other) = ([7; 32], [8; 32]);
+        let code = |r: Result<(), ApiError>| r.map_err(|e| match e {
+            ApiError::TooManyRequests { code, retry_after, .. } => (code, retry_after),
+            other => panic!("{other:?}"),
+        });
+        {
+            let (_ledger, book) = open_with(dir.path(), 2, 100);
+            book.issue(&request(1, 150), bank, 100).unwrap();
+            book.issue(&request(2, 120), bank, 100).unwrap();
+            // The soonest open request is open through second 120.
+            assert_eq!(code(book.issue(&request(3, 500), bank, 110)), Err(("too_many_open_requests", 11)));
+            book.issue(&request(3, 500), other, 110).unwrap();
+            // Answered: its slot is free.
+            assert_eq!(book.consume(&request(1, 150).challenge), Ok(()));
+            book.issue(&request(4, 130), bank, 110).unwrap();
+            assert_eq!(book.open_requests(&bank, 110), 2);
+        }
+        // Reopened: the used request holds no slot, the expired one neither.
+        let (_ledger, book) = open_with(dir.path(), 2, 110);
+        assert_eq!((book.open_requests(&bank, 110), book.open_requests(&other, 110)), (2, 1));
+        assert!(book.issue(&request(5, 500), bank, 110).is_err());
+        let (_ledger, book) = { drop(book); drop(_ledger); open_with(dir.path(), 2, 125) };
+        assert_eq!(book.open_requests(&bank, 125), 1);
+        book.issue(&request(5, 500), bank, 125).unwrap();
+        // And in the running book, a request stops holding its slot after it expires.
+        assert!(book.issue(&request(6, 500), bank, 130).is_err());
+        book.issue(&request(6, 500), bank, 131).unwrap();
+    }
+
+    #[test]
+    fn a_request_must_be_answerable_by_a_registered_authorised_issuer() {
+        use zkreg_registry::state::{RegulatorRecord, SchemaRecord};
+        use zkreg_verifier::{Backend, Operator, PredicateSpec};
+        let mut registry = Registry::default();
+        for schema in ["credit-score", "licence", "orphan"] {
+            registry.schemas.insert(schema.into(), SchemaRecord { name: schema.into(), description: String::new(), since: 0 });
+        }
+        let regulator = |name: &str, schema: &str, active| RegulatorRecord { name: name.into(), key: [0; 32], schemas: vec![schema.into()], active, since: 0 };
+        registry.regulators.insert("central-bank".into(), regulator("central-bank", "credit-score", true));
+        registry.regulators.insert("licensing".into(), regulator("licensing", "licence", true));
+        registry.regulators.insert("retired".into(), regulator("retired", "orphan", false));
+        let asking = |schema: &str, issuers: &[&str]| {
+            let spec = PredicateSpec {
+                schema: schema.into(),
+                operator: Operator::AtLeast { value: 1 },
+                allowed_issuers: issuers.iter().map(|i| i.to_string()).collect(),
+                backend: Backend::Groth16,
+            };
+            ProofRequest { predicates: vec![spec], ..request(1, 1) }
+        };
+        let cases: [(&str, &[&str], Result<(), &str>); 8] = [
+            ("credit-score", &["central-bank"], Ok(())),
+            ("credit-score", &[], Ok(())),
+            ("licence", &["licensing", "central-bank"], Err("issuer_not_authorised")),
+            ("nothing", &["central-bank"], Err("unknown_schema")),
+            ("credit-score", &["nobody"], Err("unknown_issuer")),
+            ("orphan", &["retired"], Err("issuer_not_authorised")),
+            // A retired regulator does not count for "any issuer".
+            ("orphan", &[], Err("issuer_not_authorised")),
+            ("licence", &[], Ok(())),
+        ];
+        for (schema, issuers, expected) in cases {
+            let got = answerable(&asking(schema, issuers), &registry);
+            assert_eq!(got.as_ref().map_err(|e| e.code()), expected.as_ref().map_err(|c| *c), "{schema} {issuers:?}");
+        }
     }
 }

@@ -9,7 +9,6 @@
 
 use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, HttpMessage, HttpRequest, HttpResponse, Responder};
-use rand::RngCore;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -105,19 +104,25 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
     api.into()
 }
 
-/// Reads a body of at most the node's limit.
-async fn read_body(payload: web::Payload, state: &AppState) -> Result<web::Bytes> {
+/// Reads a body of at most `limit` bytes.
+async fn read_body(payload: web::Payload, limit: usize) -> Result<web::Bytes> {
     payload
-        .to_bytes_limited(state.config.max_body_bytes)
+        .to_bytes_limited(limit)
         .await
         .map_err(|_| ApiError::TooLarge)?
         .map_err(|e| ApiError::bad("bad_body", e))
 }
 
-/// A bank's signed JSON call: reads the body, authenticates the bank over the
-/// exact bytes, then parses them. Returns the body and the bank's key.
-async fn bank_json<T: DeserializeOwned>(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<(T, [u8; 32])> {
-    let body = read_body(payload, state).await?;
+/// A bank's signed JSON call: reads a body of at most `limit` bytes,
+/// authenticates the bank (a registered verifier) over the exact bytes, then
+/// parses them. Returns the body and the bank.
+async fn bank_json<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    limit: usize,
+) -> Result<(T, auth::Caller)> {
+    let body = read_body(payload, limit).await?;
     let bank = auth::authenticate_bank(req, &body, state)?;
     let is_json = req
         .mime_type()
@@ -412,25 +417,11 @@ async fn stats(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(post, path = "/v1/requests", tag = "bank", request_body = NewRequest, security(("zkreg_http_sig" = [])),
     responses((status = 201, body = ProofRequest)))]
 async fn create_request(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
-    let (body, bank): (NewRequest, _) = bank_json(&req, payload, &state).await?;
-    let ttl = body.ttl_seconds.unwrap_or(600);
-    if ttl == 0 || ttl > 86_400 {
-        return Err(ApiError::bad("bad_ttl", "ttl_seconds must be 1 to 86400"));
-    }
-    let mut nonce = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let request = ProofRequest {
-        version: zkreg_circuits::request::REQUEST_VERSION,
-        verifier: body.verifier,
-        scope: body.scope,
-        challenge: hex::encode(nonce),
-        expires_at: now_secs() + ttl,
-        predicates: body.predicates,
-        signature: None,
-    };
-    request.validate().map_err(|e| ApiError::bad("bad_request", e))?;
-    let (st, issued) = (state.clone(), request.clone());
-    web::block(move || st.requests.issue(&issued, bank)).await.map_err(|e| ApiError::Internal(e.to_string()))??;
+    let (body, bank): (NewRequest, _) = bank_json(&req, payload, &state, state.config.max_request_body_bytes).await?;
+    let st = state.clone();
+    let request = web::block(move || st.requests.create(body, &bank, &st.view().registry, now_secs()))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(HttpResponse::Created().json(request))
 }
 
@@ -493,9 +484,9 @@ fn verify_many(state: &AppState, bank: &[u8; 32], presentations: &[Presentation]
 #[utoipa::path(post, path = "/v1/presentations/verify", tag = "bank", request_body = VerifyPresentation, security(("zkreg_http_sig" = [])),
     responses((status = 200, body = Verification)))]
 async fn verify(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
-    let (body, bank): (VerifyPresentation, _) = bank_json(&req, payload, &state).await?;
+    let (body, bank): (VerifyPresentation, _) = bank_json(&req, payload, &state, state.config.max_body_bytes).await?;
     let st = state.clone();
-    let mut out = web::block(move || verify_many(&st, &bank, std::slice::from_ref(&body.presentation)))
+    let mut out = web::block(move || verify_many(&st, &bank.key, std::slice::from_ref(&body.presentation)))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(HttpResponse::Ok().json(out.pop().unwrap_or_else(|| unreachable!("one result per presentation"))?))
@@ -507,12 +498,12 @@ async fn verify(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
 #[utoipa::path(post, path = "/v1/presentations/verify-batch", tag = "bank", request_body = VerifyBatch, security(("zkreg_http_sig" = [])),
     responses((status = 200, body = BatchOutcome)))]
 async fn verify_batch(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
-    let (body, bank): (VerifyBatch, _) = bank_json(&req, payload, &state).await?;
+    let (body, bank): (VerifyBatch, _) = bank_json(&req, payload, &state, state.config.max_body_bytes).await?;
     if body.presentations.len() > MAX_BATCH {
         return Err(ApiError::bad("batch_too_large", format!("at most {MAX_BATCH} presentations per batch")));
     }
     let st = state.clone();
-    let results = web::block(move || verify_many(&st, &bank, &body.presentations))
+    let results = web::block(move || verify_many(&st, &bank.key, &body.presentations))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     let results = results

@@ -36,6 +36,16 @@ pub fn check_verifying_key(vk: &ark_groth16::VerifyingKey<Bn254>) -> Result<(), 
     Ok(())
 }
 
+/// Refuses a key whose `delta` is `±gamma` (a snarkjs zkey with no phase-2
+/// contribution): under it `(α, β, ∓PI(x))` verifies for every statement.
+/// The ledger refuses to register such a key; the verifier refuses to load one.
+pub fn check_phase2(vk: &ark_groth16::VerifyingKey<Bn254>) -> Result<(), String> {
+    if vk.delta_g2 == vk.gamma_g2 || vk.delta_g2 == -vk.gamma_g2 {
+        return Err("delta equals ±gamma (no phase-2 contribution): proofs can be forged under this key".into());
+    }
+    Ok(())
+}
+
 /// Decodes a verifying key strictly: every point valid (on the curve, in
 /// the prime-order subgroup), the bytes exactly the canonical compressed
 /// encoding (so one key has one encoding and one fingerprint), and

@@ -464,6 +464,7 @@ impl Work<'_> {
             }
             TxBody::RegisterVerifyingKey { circuit_id, fingerprint: fp, key } => {
                 let vk = zkreg_circuits::proof_codec::decode_verifying_key(key).map_err(TxError::InvalidVerifyingKey)?;
+                zkreg_circuits::proof_codec::check_phase2(&vk).map_err(TxError::InvalidVerifyingKey)?;
                 if fingerprint(&vk) != *fp {
                     return Err(TxError::InvalidVerifyingKey("fingerprint does not match the key".into()));
                 }

@@ -34,6 +34,10 @@ pub const CREDIT: &str = "credit-score";
 pub const LICENCE: &str = "licence.food-business";
 /// Blocks whose roots the node accepts (the revocation latency).
 pub const ROOT_WINDOW: u64 = 4;
+/// The name [`App::bank`] is registered under as a verifier.
+pub const BANK_A: &str = "bank-a";
+/// The name [`App::other_bank`] is registered under as a verifier.
+pub const BANK_B: &str = "bank-b";
 /// The scope of the bank's requests.
 pub const SCOPE: &str = "bank-a/loans";
 
@@ -47,9 +51,9 @@ pub struct App {
     pub authority: SigningKey,
     /// The key of [`REGULATOR`].
     pub regulator: SigningKey,
-    /// A bank: neither a regulator nor a root authority.
+    /// A bank: registered as verifier [`BANK_A`].
     pub bank: SigningKey,
-    /// Another bank.
+    /// Another bank: registered as verifier [`BANK_B`].
     pub other_bank: SigningKey,
     /// The last transaction nonce used by each signer.
     nonces: HashMap<[u8; 32], u64>,
@@ -85,7 +89,7 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut NodeConfig)) -> App {
     config.max_body_bytes = 64 * 1024;
     adjust(&mut config);
     let node = NodeThread::spawn(config.clone(), std::net::TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
-    App {
+    let mut app = App {
         base: node.url.clone(),
         client: Client::new(&node.url),
         authority,
@@ -97,7 +101,19 @@ pub fn spawn_app_with(adjust: impl FnOnce(&mut NodeConfig)) -> App {
         config,
         node: Some(node),
         _dir: dir,
+    };
+    for (name, key) in [(BANK_A, app.bank.clone()), (BANK_B, app.other_bank.clone())] {
+        app.register_verifier(name, &key);
     }
+    app
+}
+
+/// A key that is nobody's: neither registered as a verifier nor a regulator
+/// nor a root authority.
+pub fn throwaway_key(seed: u64) -> SigningKey {
+    let mut bytes = [0x5a; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    SigningKey::from_bytes(&bytes)
 }
 
 /// An HTTP client that returns 4xx and 5xx answers instead of failing.
@@ -196,6 +212,41 @@ impl App {
         self.submit_ok(&authority, body);
     }
 
+    /// The root authority registers `key` as verifier `name` (a bank).
+    pub fn register_verifier(&mut self, name: &str, key: &SigningKey) {
+        let authority = self.authority.clone();
+        self.submit_ok(&authority, TxBody::RegisterVerifier { name: name.into(), key: key.verifying_key().to_bytes() });
+    }
+
+    /// The verifier name `key` is registered under by [`spawn_app`] (and a
+    /// name no one has for any other key).
+    pub fn verifier_name(&self, key: &SigningKey) -> &'static str {
+        let public = key.verifying_key();
+        if public == self.bank.verifying_key() {
+            BANK_A
+        } else if public == self.other_bank.verifying_key() {
+            BANK_B
+        } else {
+            "unregistered"
+        }
+    }
+
+    /// The running node's state (read-only checks: what is stored).
+    pub fn state(&self) -> &zkreg_api::node::AppState {
+        &self.node.as_ref().expect("the node runs").state
+    }
+
+    /// Proof requests the node holds.
+    pub fn stored_requests(&self) -> usize {
+        self.state().requests.len()
+    }
+
+    /// (key, nonce) pairs in the node's replay cache, from `zkreg_seen_nonces` in `/metrics`.
+    pub fn seen_nonces(&self) -> u64 {
+        let (_, _, text) = self.metrics();
+        sample(&text, "zkreg_seen_nonces").expect("/metrics has zkreg_seen_nonces") as u64
+    }
+
     /// Stops the node and starts it again on the same data directory (on a
     /// new port), retrying while sled still holds the old node's file lock.
     pub fn restart(&mut self) {
@@ -240,9 +291,12 @@ impl App {
         roots.as_array().unwrap().iter().map(|r| r["root"].as_str().unwrap().to_owned()).collect()
     }
 
-    /// `key` asks for a presentation of `predicates` (201 expected).
+    /// `key` asks, under its registered name and its `loans` scope, for a
+    /// presentation of `predicates` (201 expected).
     pub fn ask(&self, key: &SigningKey, predicates: &[PredicateSpec]) -> ProofRequest {
-        let (code, req) = self.post_as(key, "/v1/requests", &json!({"verifier": "bank-a", "scope": SCOPE, "predicates": predicates}));
+        let name = self.verifier_name(key);
+        let body = json!({"verifier": name, "scope": format!("{name}/loans"), "predicates": predicates});
+        let (code, req) = self.post_as(key, "/v1/requests", &body);
         assert_eq!(code, 201, "{req}");
         serde_json::from_value(req).unwrap()
     }
@@ -323,7 +377,7 @@ pub fn issue_range(app: &mut App, wallet: &Wallet, schema: &str, value: u64, exp
 
 /// The body of a bank's request for `credit-score >= threshold`.
 pub fn request_body(threshold: u64) -> Value {
-    json!({"verifier": "bank-a", "scope": SCOPE, "predicates": [at_least(CREDIT, threshold, REGULATOR)]})
+    json!({"verifier": BANK_A, "scope": SCOPE, "predicates": [at_least(CREDIT, threshold, REGULATOR)]})
 }
 
 /// A request for `credit-score >= threshold` made by the app's bank.

@@ -92,6 +92,10 @@ fn a_key_with_delta_equal_to_gamma_is_refused() {
     assert_eq!(err.code(), "gamma_equals_delta");
     // Its canonical bytes.
     assert_eq!(decode_verifying_key(&compressed(&no_phase2)), Err(VerifyingKeyError::GammaEqualsDelta));
+    // The check the ledger runs before registering a key (RegisterVerifyingKey).
+    assert!(zkreg_circuits::proof_codec::check_phase2(&no_phase2).is_err());
+    assert!(zkreg_circuits::proof_codec::check_phase2(&VerifyingKey { delta_g2: -honest.gamma_g2, ..honest.clone() }).is_err());
+    assert_eq!(zkreg_circuits::proof_codec::check_phase2(&honest), Ok(()));
     // snarkjs JSON: the export of that key, and an honest key's JSON with
     // `vk_delta_2` replaced by `vk_gamma_2` (with or without `vk_alphabeta_12`).
     let err = verifying_key_from_json(&verifying_key_json(&no_phase2)).unwrap_err();

@@ -224,6 +224,8 @@ mod tests {
             AuthError::BadSignature,
             AuthError::ReplayedNonce,
             AuthError::TooManyNonces,
+            AuthError::RateLimited { retry_after: 1 },
+            AuthError::StoreFailed,
             AuthError::Forbidden(String::new()),
         ];
         for e in &all {
@@ -235,6 +237,8 @@ mod tests {
                 | AuthError::BadSignature
                 | AuthError::ReplayedNonce
                 | AuthError::TooManyNonces
+                | AuthError::RateLimited { .. }
+                | AuthError::StoreFailed
                 | AuthError::Forbidden(_) => {}
             }
         }
