@@ -246,13 +246,23 @@ pub fn signed_tx_hash(stx: &SignedTransaction) -> Hash {
 }
 
 /// The leaf a Groth16 issuance would get if `signer` is the regulator it is
-/// in `registry` (a guess made before the block runs, to look the leaf's
-/// committed record up in parallel; the executor decides for itself).
-fn issued_leaf(registry: &Registry, signer: &[u8; 32], body: &TxBody) -> Option<[u8; 32]> {
+/// in `registry`, with that issuer's name: a guess made on all cores before
+/// the block runs, to look the leaf's committed record up in parallel and to
+/// spare the serial pass the hash. The executor uses it only when the
+/// issuer it resolves is the guessed one (a block may register or retire
+/// regulators before the issuance).
+fn guess_leaf(registry: &Registry, signer: &[u8; 32], body: &TxBody) -> Option<LeafGuess> {
     let TxBody::IssueCredential { schema, inner } = body else { return None };
-    let issuer = &registry.regulator_by_key(signer)?.name;
+    let issuer = registry.regulator_by_key(signer)?.name.clone();
     let inner = fr_from_bytes(inner).ok()?;
-    Some(fr_to_bytes(&credential_leaf(&label(LabelDomain::Schema, schema), &label(LabelDomain::Issuer, issuer), &inner)))
+    let leaf = credential_leaf(&label(LabelDomain::Schema, schema), &label(LabelDomain::Issuer, &issuer), &inner);
+    Some(LeafGuess { issuer, leaf })
+}
+
+/// See [`guess_leaf`].
+struct LeafGuess {
+    issuer: String,
+    leaf: Fr,
 }
 
 /// Executes proposals against committed state.
@@ -278,7 +288,8 @@ impl Executor<'_> {
         // The independent per-transaction work runs on all cores: ids,
         // signatures, and the committed record of any commitment named.
         let keys = KeyCache::for_transactions(&proposal.txs);
-        type Prepared = (Hash, Hash, Result<Vec<[u8; 32]>, TxError>, Option<([u8; 32], Option<CredentialRecord>)>);
+        type Prepared =
+            (Hash, Hash, Result<Vec<[u8; 32]>, TxError>, Option<([u8; 32], Option<CredentialRecord>)>, Option<LeafGuess>);
         let prepared: Vec<Prepared> = proposal
             .txs
             .par_iter()
@@ -289,17 +300,20 @@ impl Executor<'_> {
                 } else {
                     t.check_signatures_with(&self.genesis.chain_id, &keys)
                 };
-                let cm = t.tx.body.commitment().copied().or_else(|| issued_leaf(registry, &t.tx.signer, &t.tx.body));
+                let guess = guess_leaf(registry, &t.tx.signer, &t.tx.body);
+                let cm = t.tx.body.commitment().copied().or_else(|| guess.as_ref().map(|g| fr_to_bytes(&g.leaf)));
                 let record = cm.map(|cm| (cm, committed.credential(&cm)));
-                (id, signed_tx_hash(t), check, record)
+                (id, signed_tx_hash(t), check, record, guess)
             })
             .collect();
         let mut checked = Vec::with_capacity(prepared.len());
         let mut ids = Vec::with_capacity(prepared.len());
         let mut signed = Vec::with_capacity(prepared.len());
         let mut records = HashMap::new();
+        let mut guesses = Vec::with_capacity(prepared.len());
         let mut in_block = std::collections::HashSet::new();
-        for (id, signed_hash, check, record) in prepared {
+        for (id, signed_hash, check, record, guess) in prepared {
+            guesses.push(guess);
             // A transaction twice in one block: the second is a duplicate.
             checked.push(if in_block.insert(id) { check } else { Err(TxError::Duplicate) });
             ids.push(id);
@@ -320,9 +334,9 @@ impl Executor<'_> {
             height,
         };
         let mut receipts = Vec::with_capacity(proposal.txs.len());
-        for (index, ((stx, signers), id)) in proposal.txs.iter().zip(checked).zip(&ids).enumerate() {
+        for (index, (((stx, signers), id), guess)) in proposal.txs.iter().zip(checked).zip(&ids).zip(&guesses).enumerate() {
             let id = *id;
-            let outcome = signers.and_then(|signers| work.apply(self, stx, &signers));
+            let outcome = signers.and_then(|signers| work.apply(self, stx, &signers, guess.as_ref()));
             let (error, leaf_index, commitment) = match outcome {
                 Ok(Some((leaf, cm))) => (None, Some(leaf), Some(cm)),
                 Ok(None) => (None, None, None),
@@ -392,6 +406,7 @@ impl Work<'_> {
         ex: &Executor<'_>,
         stx: &SignedTransaction,
         signers: &[[u8; 32]],
+        guess: Option<&LeafGuess>,
     ) -> Result<Option<(u64, [u8; 32])>, TxError> {
         let tx = &stx.tx;
         let last = self.registry.nonces.get(&tx.signer).copied().unwrap_or(0);
@@ -482,7 +497,10 @@ impl Work<'_> {
                 if inner.is_zero() {
                     return Err(TxError::InvalidCommitment);
                 }
-                let cm = credential_leaf(&label(LabelDomain::Schema, schema), &label(LabelDomain::Issuer, &issuer), &inner);
+                let cm = match guess.filter(|g| g.issuer == issuer) {
+                    Some(g) => g.leaf,
+                    None => credential_leaf(&label(LabelDomain::Schema, schema), &label(LabelDomain::Issuer, &issuer), &inner),
+                };
                 let commitment = &fr_to_bytes(&cm);
                 if self.credential(commitment).is_some() {
                     return Err(TxError::DuplicateCommitment);
