@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 use zkreg_circuits::field::fr_to_bytes;
-use zkreg_registry::{BlockProposal, Genesis, Ledger, LedgerConfig, SignedTransaction, Transaction, TxBody};
+use zkreg_registry::{BlockProposal, Genesis, Ledger, SignedTransaction, Transaction, TxBody};
 
 const BLOCK: u64 = 1024;
 
@@ -39,7 +39,7 @@ fn ledger(c: &mut Criterion) {
     let (authority, regulator) = (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]));
     let g = genesis(&authority, &regulator);
     let dir = tempfile::tempdir().unwrap();
-    let mut ledger = Ledger::open(dir.path(), Some(&g), LedgerConfig::default()).unwrap();
+    let mut ledger = Ledger::open(dir.path(), Some(&g)).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let mut nonce = 1;
     let mut group = c.benchmark_group("ledger");

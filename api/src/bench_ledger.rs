@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use zkreg_circuits::field::fr_to_bytes;
-use zkreg_registry::{Genesis, Ledger, LedgerConfig, SignedTransaction, Transaction, TxBody};
+use zkreg_registry::{Genesis, Ledger, MempoolConfig, SignedTransaction, Transaction, TxBody};
 
 /// The ledger benchmark's results.
 #[derive(Debug, Serialize)]
@@ -75,8 +75,8 @@ pub fn ledger(n: u64, progress: impl Fn(&str)) -> anyhow::Result<LedgerReport> {
     let regulator = SigningKey::from_bytes(&[2; 32]);
     let genesis = bench_genesis(&authority, &regulator);
     let dir = tempfile::tempdir()?;
-    let config = LedgerConfig::default();
-    let mut ledger = Ledger::open(dir.path(), Some(&genesis), config)?;
+    let config = MempoolConfig::default();
+    let mut ledger = Ledger::open(dir.path(), Some(&genesis))?;
     progress("signing transactions");
     let txs = issuances(&regulator, &genesis.chain_id, 1, n, 7);
     progress("applying blocks");

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use zkreg_registry::{Genesis, Ledger, LedgerConfig, SignedTransaction};
+use zkreg_registry::{BlockProducer, Genesis, Ledger, MempoolConfig, SignedTransaction};
 
 fn now_secs() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
@@ -28,8 +28,8 @@ pub fn read_genesis(path: &Path) -> anyhow::Result<Genesis> {
 /// Runs the node until standard input closes.
 pub fn run(data_dir: &Path, genesis: Option<&Path>, block_ms: u64, max_block_txs: usize) -> anyhow::Result<()> {
     let genesis = genesis.map(read_genesis).transpose()?;
-    let config = LedgerConfig { max_block_txs, ..LedgerConfig::default() };
-    let mut ledger = Ledger::open(data_dir, genesis.as_ref(), config)?;
+    let config = MempoolConfig { max_block_txs, ..MempoolConfig::default() };
+    let mut producer = BlockProducer::new(Ledger::open(data_dir, genesis.as_ref())?, config);
     let (send, recv) = mpsc::sync_channel::<String>(65_536);
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
@@ -41,13 +41,13 @@ pub fn run(data_dir: &Path, genesis: Option<&Path>, block_ms: u64, max_block_txs
     });
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    writeln!(out, "ready {}", ledger.height())?;
+    writeln!(out, "ready {}", producer.ledger().height())?;
     out.flush()?;
     let interval = Duration::from_millis(block_ms.max(1));
     let mut last_block = Instant::now();
     let mut line_no = 0u64;
     let mut open = true;
-    while open || ledger.pending() > 0 {
+    while open || producer.pending() > 0 {
         let wait = interval.saturating_sub(last_block.elapsed());
         match recv.recv_timeout(wait) {
             Ok(line) => {
@@ -55,7 +55,7 @@ pub fn run(data_dir: &Path, genesis: Option<&Path>, block_ms: u64, max_block_txs
                 let submitted = hex::decode(line.trim())
                     .map_err(|_| zkreg_registry::TxError::Malformed("not hex".into()))
                     .and_then(|b| SignedTransaction::from_bytes(&b))
-                    .and_then(|tx| ledger.submit(tx));
+                    .and_then(|tx| producer.submit(tx));
                 if let Err(e) = submitted {
                     writeln!(out, "reject {line_no} {}", e.code())?;
                 }
@@ -63,8 +63,8 @@ pub fn run(data_dir: &Path, genesis: Option<&Path>, block_ms: u64, max_block_txs
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => open = false,
         }
-        if last_block.elapsed() >= interval || ledger.pending() >= max_block_txs || !open {
-            if let Some(block) = ledger.produce_block(now_secs())? {
+        if last_block.elapsed() >= interval || producer.block_is_full() || !open {
+            if let Some(block) = producer.produce_block(now_secs())? {
                 for r in &block.receipts {
                     let status = r.error.as_ref().map_or("ok", |(code, _)| code.as_str());
                     writeln!(out, "ack {} {} {status}", hex::encode(r.tx_id), block.header.height)?;
@@ -74,7 +74,7 @@ pub fn run(data_dir: &Path, genesis: Option<&Path>, block_ms: u64, max_block_txs
             last_block = Instant::now();
         }
     }
-    writeln!(out, "done {}", ledger.height())?;
+    writeln!(out, "done {}", producer.ledger().height())?;
     out.flush()?;
     Ok(())
 }

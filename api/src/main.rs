@@ -464,7 +464,7 @@ fn main() -> anyhow::Result<()> {
             ledger_node::run(&data_dir, genesis.as_deref(), block_ms, max_block_txs)?
         }
         Command::VerifyChain { data_dir, json } => {
-            let ledger = zkreg_registry::Ledger::open(&data_dir, None, Default::default())?;
+            let ledger = zkreg_registry::Ledger::open(&data_dir, None)?;
             match ledger.verify_chain() {
                 Ok(height) if json => println!("{}", serde_json::json!({"ok": true, "height": height})),
                 Ok(height) => println!("chain verified from genesis to height {height}"),

@@ -15,7 +15,8 @@ use ark_bn254::Fr;
 use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
 use zkreg_registry::state::CredentialKind;
 use zkreg_registry::store::Store;
-use zkreg_registry::{BlockHeader, Genesis, Ledger, LedgerConfig, Registry};
+use zkreg_registry::local::LocalTree;
+use zkreg_registry::{BlockHeader, BlockProducer, Genesis, Ledger, LocalStore, MempoolConfig, Registry};
 use zkreg_verifier::{LedgerView, PredicateVerifier, RangeCredential};
 
 use crate::auth::{Admission, AdmissionLimits};
@@ -103,7 +104,7 @@ pub struct View {
 /// State shared by the handlers and the block producer.
 pub struct AppState {
     /// The ledger (one writer at a time).
-    pub ledger: Mutex<Ledger>,
+    pub ledger: Mutex<BlockProducer>,
     /// A handle for reads without the ledger lock.
     pub store: Store,
     /// The chain id.
@@ -239,11 +240,12 @@ impl RunningNode {
 }
 
 fn produce(state: &AppState) -> Result<(), ApiError> {
-    let mut ledger = state.ledger.lock().unwrap_or_else(|e| e.into_inner());
-    let applied = ledger.produce_block(now_secs())?;
-    state.metrics.set_pending(ledger.pending());
+    let mut producer = state.ledger.lock().unwrap_or_else(|e| e.into_inner());
+    let applied = producer.produce_block(now_secs())?;
+    state.metrics.set_pending(producer.pending());
+    let ledger = producer.ledger();
     if let Some(block) = applied {
-        state.refresh(&ledger)?;
+        state.refresh(ledger)?;
         let refused = block.receipts.iter().filter(|r| r.error.is_some()).count();
         tracing::debug!(height = block.header.height, txs = block.receipts.len(), refused, leaves = block.header.leaf_count, "block applied");
         // The receipts say which transactions applied; the block's
@@ -258,26 +260,31 @@ fn produce(state: &AppState) -> Result<(), ApiError> {
 
 /// Opens the ledger and starts the node on `listener`. Returns once it is serving.
 pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(RunningNode, actix_web::dev::Server)> {
-    let ledger = Ledger::open(&config.data_dir, config.genesis.as_ref(), LedgerConfig::default())?;
+    let ledger = Ledger::open(&config.data_dir, config.genesis.as_ref())?;
     let store = ledger.store().clone();
+    let local = LocalStore::open(&config.data_dir)?;
+    let moved = local.migrate_from(&store)?;
+    if moved > 0 {
+        tracing::info!(moved, "node-local entries moved out of the chain's database");
+    }
     let view = View { tip: ledger.tip().clone(), roots: ledger.root_window()?, registry: ledger.registry().clone() };
     let height = ledger.height();
     let authorities = ledger.genesis().authority_keys().map_err(anyhow::Error::msg)?;
     let metrics = NodeMetrics::new()?;
     metrics.set_tip(&view.tip);
-    metrics.set_pending(ledger.pending());
-    let requests = RequestBook::open(&store, config.max_open_requests, now_secs())?;
+    metrics.set_pending(0);
+    let requests = RequestBook::open(local.tree(LocalTree::Requests)?, config.max_open_requests, now_secs())?;
     let limits = AdmissionLimits {
         max_seen_nonces: config.max_seen_nonces,
         max_seen_nonces_per_key: config.max_seen_nonces_per_key,
         rate_per_s: config.verifier_rate_per_s,
         burst: config.verifier_burst,
     };
-    let admission = Admission::open(store.local_tree("seen-nonces")?, limits, now_secs())?;
+    let admission = Admission::open(local.tree(LocalTree::SeenNonces)?, limits, now_secs())?;
     metrics.set_seen_nonces(admission.len());
     let state = web::Data::new(AppState {
         chain_id: ledger.genesis().chain_id.clone(),
-        ledger: Mutex::new(ledger),
+        ledger: Mutex::new(BlockProducer::new(ledger, MempoolConfig::default())),
         store,
         view: RwLock::new(Arc::new(view)),
         applied: (Mutex::new(height), Condvar::new()),

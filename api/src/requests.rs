@@ -29,7 +29,6 @@ use std::sync::{Condvar, Mutex};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use zkreg_registry::store::Store;
 use zkreg_registry::Registry;
 use zkreg_verifier::{ChallengeBook, ChallengeError, ProofRequest};
 
@@ -153,8 +152,7 @@ impl RequestBook {
 
     /// Opens the book in the node's database, allowing each verifier
     /// `max_open` open requests, and counts those open at `now`.
-    pub fn open(store: &Store, max_open: usize, now: u64) -> Result<Self, ApiError> {
-        let tree = store.local_tree("requests")?;
+    pub fn open(tree: sled::Tree, max_open: usize, now: u64) -> Result<Self, ApiError> {
         let mut open: HashMap<[u8; 32], OpenRequests> = HashMap::new();
         for item in tree.iter() {
             let (_, bytes) = item.map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -355,7 +353,8 @@ impl ChallengeBook for RequestBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zkreg_registry::{Genesis, Ledger, LedgerConfig};
+    use zkreg_registry::local::LocalTree;
+    use zkreg_registry::LocalStore;
 
     fn request(challenge_byte: u8, expires_at: u64) -> ProofRequest {
         ProofRequest {
@@ -369,20 +368,18 @@ mod tests {
         }
     }
 
-    fn open(dir: &std::path::Path) -> (Ledger, RequestBook) {
+    fn open(dir: &std::path::Path) -> (LocalStore, RequestBook) {
         open_with(dir, 10, 0)
     }
 
-    fn open_with(dir: &std::path::Path, max_open: usize, now: u64) -> (Ledger, RequestBook) {
-        let key = |b: u8| ed25519_dalek::SigningKey::from_bytes(&[b; 32]).verifying_key().to_bytes();
-        let genesis = Genesis::development("zkreg-requests-test", 1, &key(1), ("central-bank", &key(2)), &["credit-score"], 4);
+    fn open_with(dir: &std::path::Path, max_open: usize, now: u64) -> (LocalStore, RequestBook) {
         // sled releases its lock asynchronously after the last handle drops.
         let mut last = None;
         for _ in 0..100 {
-            match Ledger::open(dir, Some(&genesis), LedgerConfig::default()) {
-                Ok(ledger) => {
-                    let book = RequestBook::open(ledger.store(), max_open, now).unwrap();
-                    return (ledger, book);
+            match LocalStore::open(dir) {
+                Ok(local) => {
+                    let book = RequestBook::open(local.tree(LocalTree::Requests).unwrap(), max_open, now).unwrap();
+                    return (local, book);
                 }
                 Err(e) => last = Some(e),
             }

@@ -246,7 +246,7 @@ async fn submit(state: web::Data<AppState>, body: web::Json<SubmitTx>) -> Result
             let mut ledger = st.ledger.lock().unwrap_or_else(|e| e.into_inner());
             let id = ledger.submit(tx)?;
             st.metrics.set_pending(ledger.pending());
-            (id, ledger.height())
+            (id, ledger.ledger().height())
         };
         let deadline = std::time::Instant::now() + st.config.commit_timeout;
         let mut seen = height;
@@ -345,7 +345,7 @@ async fn with_ledger<T: Send + 'static>(
     read: impl FnOnce(&zkreg_registry::Ledger) -> Result<T> + Send + 'static,
 ) -> Result<T> {
     let st = state.clone();
-    web::block(move || read(&st.ledger.lock().unwrap_or_else(|e| e.into_inner())))
+    web::block(move || read(st.ledger.lock().unwrap_or_else(|e| e.into_inner()).ledger()))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
 }

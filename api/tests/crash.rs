@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use zkreg_circuits::field::fr_to_bytes;
-use zkreg_registry::{Genesis, Ledger, LedgerConfig, Transaction, TxBody};
+use zkreg_registry::{Genesis, Ledger, Transaction, TxBody};
 
 fn genesis(authority: &SigningKey, regulator: &SigningKey) -> Genesis {
     let regulator_key = regulator.verifying_key().to_bytes();
@@ -39,7 +39,7 @@ fn spawn(dir: &std::path::Path, genesis: &std::path::Path) -> Child {
 fn open(dir: &std::path::Path) -> Ledger {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        match Ledger::open(dir, None, LedgerConfig::default()) {
+        match Ledger::open(dir, None) {
             Ok(l) => return l,
             Err(e) if Instant::now() < deadline => {
                 let _ = e;

@@ -1,13 +1,13 @@
-//! The ledger on one node: mempool and sequencer (ordering), the executor
-//! (applying), sled storage, queries and `verify-chain`.
+//! The replicated chain state on one node: the executor (applying), sled
+//! storage, queries and `verify-chain`.
 //!
-//! Ordering is separate from applying: [`Ledger::propose`] drains the
-//! mempool into a [`BlockProposal`] (size limits; the node adds a time
-//! limit), and [`Ledger::apply`] executes any proposal for the next height
+//! Ordering is separate from applying: the mempool
+//! ([`crate::mempool::Mempool::propose`]) cuts a [`BlockProposal`], and
+//! [`Ledger::apply`] executes any proposal for the next height
 //! deterministically and persists it. Replication puts consensus between the
 //! two: the leader proposes, every replica applies.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::path::Path;
 
 use ark_bn254::Fr;
@@ -21,24 +21,7 @@ use crate::error::{LedgerError, TxError};
 use crate::genesis::Genesis;
 use crate::state::{BlockEffects, CredentialRecord, Executor, Receipt, Registry};
 use crate::store::Store;
-use crate::tx::{encode, Hash, SignedTransaction};
-
-/// Limits of the sequencer.
-#[derive(Clone, Copy, Debug)]
-pub struct LedgerConfig {
-    /// Most transactions in one block.
-    pub max_block_txs: usize,
-    /// Most encoded bytes of transactions in one block.
-    pub max_block_bytes: usize,
-    /// Most transactions waiting in the mempool.
-    pub mempool_limit: usize,
-}
-
-impl Default for LedgerConfig {
-    fn default() -> Self {
-        LedgerConfig { max_block_txs: 4_096, max_block_bytes: 4 << 20, mempool_limit: 100_000 }
-    }
-}
+use crate::tx::{Hash, SignedTransaction};
 
 /// A block applied and flushed.
 #[derive(Clone, Debug)]
@@ -67,9 +50,6 @@ pub struct Ledger {
     registry: Registry,
     tree: CommitmentTree,
     tip: BlockHeader,
-    mempool: VecDeque<SignedTransaction>,
-    pending: HashSet<Hash>,
-    config: LedgerConfig,
 }
 
 /// The genesis block's header.
@@ -88,7 +68,7 @@ fn genesis_header(genesis: &Genesis) -> BlockHeader {
 impl Ledger {
     /// Opens the ledger in `dir`. A new directory needs `genesis`; an existing
     /// one must hold the same chain (if `genesis` is given).
-    pub fn open(dir: &Path, genesis: Option<&Genesis>, config: LedgerConfig) -> Result<Self, LedgerError> {
+    pub fn open(dir: &Path, genesis: Option<&Genesis>) -> Result<Self, LedgerError> {
         let store = Store::open(dir)?;
         store.check_format()?;
         let genesis = match (store.genesis()?, genesis) {
@@ -112,7 +92,7 @@ impl Ledger {
         if tree.len() != tip.leaf_count || fr_to_bytes(&tree.root()) != tip.tree_root {
             return Err(LedgerError::Corrupt { key: "tree".into(), reason: "stored tree does not match the tip header".into() });
         }
-        Ok(Ledger { store, genesis, authorities, registry, tree, tip, mempool: VecDeque::new(), pending: HashSet::new(), config })
+        Ok(Ledger { store, genesis, authorities, registry, tree, tip })
     }
 
     /// The genesis.
@@ -135,52 +115,21 @@ impl Ledger {
         &self.registry
     }
 
-    /// Transactions waiting for a block.
-    pub fn pending(&self) -> usize {
-        self.mempool.len()
-    }
-
-    /// Admits a transaction to the mempool after the stateless checks
-    /// (encoding size, chain, keys, strict signatures) and the nonce check
-    /// against committed state. Its effects are decided when its block is applied.
-    pub fn submit(&mut self, stx: SignedTransaction) -> Result<Hash, TxError> {
+    /// The checks before a transaction may wait for a block: the stateless
+    /// ones (encoding size, chain, keys, strict signatures), its nonce
+    /// against committed state, and that it is not already in a block.
+    /// Returns its id.
+    pub fn check_admissible(&self, stx: &SignedTransaction) -> Result<Hash, TxError> {
         stx.check_signatures(&self.genesis.chain_id)?;
         let last = self.registry.nonces.get(&stx.tx.signer).copied().unwrap_or(0);
         if stx.tx.nonce <= last {
             return Err(TxError::StaleNonce { got: stx.tx.nonce, last });
         }
         let id = stx.tx.id();
-        if self.pending.contains(&id) || self.store.tx_location(&id).ok().flatten().is_some() {
+        if self.store.tx_location(&id).ok().flatten().is_some() {
             return Err(TxError::Duplicate);
         }
-        if self.mempool.len() >= self.config.mempool_limit {
-            return Err(TxError::MempoolFull);
-        }
-        self.pending.insert(id);
-        self.mempool.push_back(stx);
         Ok(id)
-    }
-
-    /// Drains the mempool into a proposal for the next height (up to the
-    /// block limits); `None` if the mempool is empty.
-    pub fn propose(&mut self, time: u64) -> Option<BlockProposal> {
-        if self.mempool.is_empty() {
-            return None;
-        }
-        let mut txs = Vec::new();
-        let mut bytes = 0;
-        while let Some(next) = self.mempool.front() {
-            let size = encode(next).len();
-            if txs.len() >= self.config.max_block_txs || (!txs.is_empty() && bytes + size > self.config.max_block_bytes) {
-                break;
-            }
-            bytes += size;
-            if let Some(tx) = self.mempool.pop_front() {
-                self.pending.remove(&tx.tx.id());
-                txs.push(tx);
-            }
-        }
-        Some(BlockProposal { height: self.tip.height + 1, time: time.max(self.tip.time), txs })
     }
 
     /// Executes `proposal` and persists it (one atomic batch, flushed).
@@ -204,14 +153,6 @@ impl Ledger {
         self.registry = registry;
         self.tip = header.clone();
         Ok(AppliedBlock { header, receipts })
-    }
-
-    /// Proposes and applies one block from the mempool, if it is not empty.
-    pub fn produce_block(&mut self, time: u64) -> Result<Option<AppliedBlock>, LedgerError> {
-        match self.propose(time) {
-            None => Ok(None),
-            Some(p) => self.apply(&p).map(Some),
-        }
     }
 
     /// The header at `height`.

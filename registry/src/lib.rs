@@ -1,7 +1,8 @@
-//! zkreg's public layer on one node: signed transactions, a sequencer that
+//! zkreg's public layer on one node: signed transactions, a mempool that
 //! orders them into block proposals, a deterministic executor, hash-chained
 //! blocks, the 4-ary commitment tree with its root history, the issuer
-//! registry, sled storage, queries and `verify-chain`.
+//! registry, sled storage (the replicated chain state apart from the
+//! node-local store), queries and `verify-chain`.
 //!
 //! The ledger holds commitments only, never a plaintext attribute.
 #![forbid(unsafe_code)]
@@ -11,6 +12,8 @@ pub mod block;
 pub mod error;
 pub mod genesis;
 pub mod ledger;
+pub mod local;
+pub mod mempool;
 pub mod state;
 pub mod store;
 pub mod tx;
@@ -18,6 +21,8 @@ pub mod tx;
 pub use block::{BlockHeader, BlockProposal};
 pub use error::{LedgerError, TxError};
 pub use genesis::Genesis;
-pub use ledger::{AppliedBlock, Bucket, ChainError, Ledger, LedgerConfig};
+pub use ledger::{AppliedBlock, Bucket, ChainError, Ledger};
+pub use local::LocalStore;
+pub use mempool::{BlockProducer, Mempool, MempoolConfig};
 pub use state::{CredentialKind, CredentialRecord, Receipt, Registry};
 pub use tx::{SignedTransaction, Transaction, TxBody};

@@ -302,12 +302,22 @@ impl Store {
         Ok(levels)
     }
 
-    /// A keyspace for this node's own state beside the ledger (such as the
-    /// proof requests it issued): in the same database and flushed with it,
-    /// but not part of the chain, so neither replicated nor replayed by
-    /// `verify-chain`.
-    pub fn local_tree(&self, name: &str) -> Result<sled::Tree, LedgerError> {
-        Ok(self.db.open_tree(format!("node-local/{name}"))?)
+    /// Whether the database has a keyspace named `name` (an older node's
+    /// node-local keyspace, see [`crate::local::LocalStore::migrate_from`]).
+    pub fn has_tree(&self, name: &str) -> bool {
+        self.db.tree_names().iter().any(|n| n.as_ref() == name.as_bytes())
+    }
+
+    /// Opens an older node's node-local keyspace, to move it out.
+    pub(crate) fn open_legacy_tree(&self, name: &str) -> Result<sled::Tree, LedgerError> {
+        Ok(self.db.open_tree(name)?)
+    }
+
+    /// Drops an older node's node-local keyspace once moved out.
+    pub(crate) fn drop_legacy_tree(&self, name: &str) -> Result<(), LedgerError> {
+        self.db.drop_tree(name)?;
+        self.db.flush()?;
+        Ok(())
     }
 
     /// Overwrites a raw key (tests of tamper evidence only).

@@ -17,7 +17,7 @@ use zkreg_registry::state::CredentialCounts;
 use zkreg_registry::store::{stored_block_key, stored_node_key};
 use zkreg_registry::tx::{decode_canonical, encode, Approval, MAX_TX_BYTES};
 use zkreg_registry::{
-    BlockProposal, CredentialKind, CredentialRecord, Ledger, LedgerConfig, LedgerError, SignedTransaction, Transaction,
+    BlockProposal, CredentialKind, CredentialRecord, Ledger, LedgerError, SignedTransaction, Transaction,
     TxBody, TxError,
 };
 
@@ -201,7 +201,7 @@ fn refused_submissions_have_stable_codes_and_change_nothing() {
     assert_eq!(c.ledger.registry().nonces[&public(&cb)], 3);
     // One valid transaction waits in the mempool throughout.
     let (waiting, _) = c.issue_credit();
-    c.ledger.submit(waiting.clone()).unwrap();
+    c.submit(waiting.clone()).unwrap();
 
     let fresh = |c: &TestChain| issue(CREDIT, c.commitment(CREDIT, CENTRAL_BANK));
     let mut cases: Vec<(String, SignedTransaction, &str)> = Vec::new();
@@ -281,23 +281,23 @@ fn refused_submissions_have_stable_codes_and_change_nothing() {
     case("schema description over 1024 bytes", c.governance(body, &[1]), "invalid_name");
 
     for (name, stx, expected) in cases {
-        let before = snapshot(&c.ledger);
-        let err = c.ledger.submit(stx).expect_err(&name);
+        let before = c.snapshot();
+        let err = c.submit(stx).expect_err(&name);
         assert_eq!(err.code(), expected, "{name}: {err}");
-        assert_eq!(snapshot(&c.ledger), before, "{name}: a refused submission changes nothing");
+        assert_eq!(c.snapshot(), before, "{name}: a refused submission changes nothing");
     }
     assert_eq!(
-        c.ledger.submit(c.tx_with_nonce(&cb, 2, fresh(&c))),
+        c.submit(c.tx_with_nonce(&cb, 2, fresh(&c))),
         Err(TxError::StaleNonce { got: 2, last: 3 }),
         "the error names both nonces"
     );
 
     // Nothing refused reached the mempool: the next block holds only the waiting transaction.
-    let b = c.ledger.produce_block(c.next_time()).unwrap().unwrap();
+    let b = c.produce_block(c.next_time()).unwrap().unwrap();
     assert_eq!(c.ledger.block_txs(b.header.height).unwrap(), Some(vec![waiting.clone()]));
     assert_eq!(b.receipts[0].error, None);
     // Once committed, the same transaction is a stale nonce.
-    assert_eq!(c.ledger.submit(waiting).unwrap_err().code(), "stale_nonce");
+    assert_eq!(c.submit(waiting).unwrap_err().code(), "stale_nonce");
     assert_eq!(c.ledger.verify_chain(), Ok(2));
 }
 
@@ -314,9 +314,9 @@ fn a_transaction_that_failed_in_a_block_is_not_admitted_again() {
     // ... so after the credential is issued (nonce 1) its nonce is still
     // fresh, but the recorded transaction is not admitted a second time.
     c.commit(vec![c.tx_with_nonce(&cb, 1, issue(CREDIT, cm))]);
-    let before = snapshot(&c.ledger);
-    assert_eq!(c.ledger.submit(early_revoke).unwrap_err().code(), "duplicate_transaction");
-    assert_eq!(snapshot(&c.ledger), before);
+    let before = c.snapshot();
+    assert_eq!(c.submit(early_revoke).unwrap_err().code(), "duplicate_transaction");
+    assert_eq!(c.snapshot(), before);
 }
 
 #[test]
@@ -502,10 +502,10 @@ fn failed_transactions_have_stable_codes_and_change_nothing() {
 
     for (name, stx, expected) in cases {
         let id = stx.tx.id();
-        let before = snapshot(&c.ledger);
+        let before = c.snapshot();
         let b = if expected == "stale_nonce" {
             // The mempool refuses it; a proposal (from another leader) may still hold it.
-            assert_eq!(c.ledger.submit(stx.clone()).unwrap_err().code(), "stale_nonce");
+            assert_eq!(c.submit(stx.clone()).unwrap_err().code(), "stale_nonce");
             let proposal = BlockProposal { height: c.ledger.height() + 1, time: c.next_time(), txs: vec![stx] };
             c.ledger.apply(&proposal).unwrap()
         } else {
@@ -888,16 +888,16 @@ fn a_restarted_ledger_has_the_same_chain_state_and_nonces() {
     c.commit(vec![c.tx(&cb, issue(CREDIT, revoked)), c.tx(&cb, revoke(revoked))]);
     c.commit(vec![c.governance(schema_body("after-restart"), &[1])]);
     // A transaction waiting in the mempool is not part of the chain.
-    c.ledger.submit(c.issue_credit().0).unwrap();
+    c.submit(c.issue_credit().0).unwrap();
 
-    let before = snapshot(&c.ledger);
+    let before = c.snapshot();
     let paths: Vec<_> = (0..before.state.leaf_count).map(|i| c.ledger.path(i).unwrap()).collect();
     let window = c.ledger.root_window().unwrap();
     let headers: Vec<_> = (0..=c.ledger.height()).map(|h| c.ledger.header(h).unwrap().unwrap()).collect();
     let receipt = c.ledger.receipt(&committed[0].tx.id()).unwrap();
 
     let mut c = c.reopen();
-    assert_eq!(snapshot(&c.ledger), Snapshot { pending: 0, ..before.clone() }, "the mempool is not persisted");
+    assert_eq!(c.snapshot(), Snapshot { pending: 0, ..before.clone() }, "the mempool is not persisted");
     assert_eq!(c.ledger.tip().hash(), before.tip.hash());
     assert_eq!((0..before.state.leaf_count).map(|i| c.ledger.path(i).unwrap()).collect::<Vec<_>>(), paths);
     assert_eq!(c.ledger.root_window().unwrap(), window);
@@ -906,7 +906,7 @@ fn a_restarted_ledger_has_the_same_chain_state_and_nonces() {
     assert_eq!(c.ledger.verify_chain(), Ok(6));
     // Nonces persist: every committed transaction is a replay after the restart.
     for stx in committed {
-        assert_eq!(c.ledger.submit(stx).unwrap_err().code(), "stale_nonce");
+        assert_eq!(c.submit(stx).unwrap_err().code(), "stale_nonce");
     }
     // The chain goes on where it stopped.
     let b = c.commit(vec![c.issue_credit().0]);
@@ -927,19 +927,19 @@ fn a_restarted_ledger_has_the_same_chain_state_and_nonces() {
         Err(LedgerError::GenesisMismatch { .. })
     ));
     let empty = tempfile::tempdir().unwrap();
-    assert!(matches!(Ledger::open(empty.path(), None, LedgerConfig::default()), Err(LedgerError::Genesis(_))));
+    assert!(matches!(Ledger::open(empty.path(), None), Err(LedgerError::Genesis(_))));
 }
 
 #[test]
 fn a_proposal_for_another_height_is_refused() {
     let mut c = TestChain::new(61);
     c.commit(vec![c.issue_credit().0]);
-    let before = snapshot(&c.ledger);
+    let before = c.snapshot();
     for height in [0, 1, 3] {
         let proposal = BlockProposal { height, time: c.next_time(), txs: vec![c.issue_credit().0] };
         assert!(matches!(c.ledger.apply(&proposal), Err(LedgerError::WrongHeight { got, expected: 2 }) if got == height));
     }
-    assert_eq!(snapshot(&c.ledger), before);
+    assert_eq!(c.snapshot(), before);
 }
 
 // ---------------------------------------------------------------------------

@@ -134,16 +134,16 @@ fn verifier_registrations_that_would_blur_roles_or_scopes_are_refused() {
         ("retire an unknown verifier", c.governance(TxBody::RetireVerifier { name: "bank-z".into() }, &[1]), "unknown_verifier"),
     ];
     for (name, stx, expected) in cases {
-        let before = snapshot(&c.ledger);
-        let got = match c.ledger.submit(stx.clone()) {
+        let before = c.snapshot();
+        let got = match c.submit(stx.clone()) {
             Err(e) => e.code().to_string(),
             Ok(_) => {
-                let b = c.ledger.produce_block(c.next_time()).unwrap().unwrap();
+                let b = c.produce_block(c.next_time()).unwrap().unwrap();
                 code(&b.receipts[0]).unwrap_or("applied").to_string()
             }
         };
         assert_eq!(got, expected, "{name}");
-        let after = snapshot(&c.ledger);
+        let after = c.snapshot();
         assert_eq!(after.state.registry.verifiers, before.state.registry.verifiers, "{name}");
         assert_eq!(after.state.registry.verifier_keys, before.state.registry.verifier_keys, "{name}");
         assert_eq!(after.state.registry.regulators, before.state.registry.regulators, "{name}");

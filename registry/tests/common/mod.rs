@@ -21,7 +21,7 @@ use zkreg_circuits::field::{fr_to_bytes, label, LabelDomain};
 use zkreg_circuits::range_statement::PedersenOpening;
 use zkreg_registry::genesis::{GenesisRegulator, GenesisSchema};
 use zkreg_registry::{
-    AppliedBlock, BlockHeader, CredentialRecord, Genesis, Ledger, LedgerConfig, LedgerError, Receipt, Registry,
+    AppliedBlock, BlockHeader, CredentialRecord, Genesis, Ledger, LedgerError, Mempool, MempoolConfig, Receipt, Registry,
     SignedTransaction, Transaction, TxBody,
 };
 
@@ -143,6 +143,8 @@ pub struct TestChain {
     pub dir: TempDir,
     /// The ledger under test.
     pub ledger: Ledger,
+    /// Transactions admitted and waiting for [`TestChain::produce_block`].
+    pub mempool: Mempool,
     /// Keys.
     pub actors: Actors,
     /// The genesis the ledger was created with.
@@ -165,11 +167,11 @@ impl TestChain {
         let actors = Actors::new(seed);
         let genesis = genesis(&actors, root_window);
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let ledger = Ledger::open(dir.path(), Some(&genesis), LedgerConfig::default())
-            .unwrap_or_else(|e| panic!("open a new ledger: {e}"));
+        let ledger = Ledger::open(dir.path(), Some(&genesis)).unwrap_or_else(|e| panic!("open a new ledger: {e}"));
         TestChain {
             dir,
             ledger,
+            mempool: Mempool::new(MempoolConfig::default()),
             actors,
             genesis,
             rng: RefCell::new(rng(seed)),
@@ -180,11 +182,12 @@ impl TestChain {
 
     /// Drops the ledger (closing the sled database) and opens the directory again.
     pub fn try_reopen(self) -> Result<Self, LedgerError> {
-        let TestChain { dir, ledger, actors, genesis, rng, nonces, time } = self;
+        // The mempool is not persisted: a reopened node starts with an empty one.
+        let TestChain { dir, ledger, actors, genesis, rng, nonces, time, .. } = self;
         ledger.store().raw_db().flush().unwrap_or_else(|e| panic!("flush: {e}"));
         drop(ledger);
         let ledger = open_when_unlocked(dir.path(), Some(&genesis))?;
-        Ok(TestChain { dir, ledger, actors, genesis, rng, nonces, time })
+        Ok(TestChain { dir, ledger, mempool: Mempool::new(MempoolConfig::default()), actors, genesis, rng, nonces, time })
     }
 
     /// [`TestChain::try_reopen`], which must succeed.
@@ -232,16 +235,29 @@ impl TestChain {
         self.time.get()
     }
 
+    /// Admits `stx` to the mempool.
+    pub fn submit(&mut self, stx: SignedTransaction) -> Result<[u8; 32], zkreg_registry::TxError> {
+        self.mempool.admit(stx, &self.ledger)
+    }
+
+    /// Proposes a block from the mempool and applies it, if anything waits.
+    pub fn produce_block(&mut self, time: u64) -> Result<Option<AppliedBlock>, LedgerError> {
+        match self.mempool.propose(&self.ledger, time) {
+            None => Ok(None),
+            Some(p) => self.ledger.apply(&p).map(Some),
+        }
+    }
+
     /// Submits `txs` (each must be admitted) and produces one block holding all of them.
     pub fn block(&mut self, txs: Vec<SignedTransaction>) -> AppliedBlock {
         let n = txs.len();
         for stx in txs {
-            if let Err(e) = self.ledger.submit(stx) {
+            if let Err(e) = self.submit(stx) {
                 panic!("submission refused: {} ({e})", e.code());
             }
         }
         let time = self.next_time();
-        let block = self.ledger.produce_block(time).unwrap_or_else(|e| panic!("produce block: {e}"));
+        let block = self.produce_block(time).unwrap_or_else(|e| panic!("produce block: {e}"));
         let block = block.unwrap_or_else(|| panic!("the mempool was empty"));
         assert_eq!(block.receipts.len(), n, "one block holds every submitted transaction");
         block
@@ -306,7 +322,7 @@ impl TestChain {
 pub fn open_when_unlocked(dir: &std::path::Path, genesis: Option<&Genesis>) -> Result<Ledger, LedgerError> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
-        match Ledger::open(dir, genesis, LedgerConfig::default()) {
+        match Ledger::open(dir, genesis) {
             Err(LedgerError::Storage(e)) if e.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
@@ -413,7 +429,9 @@ pub fn state(ledger: &Ledger) -> State {
     }
 }
 
-/// The ledger's state, tip and mempool size.
-pub fn snapshot(ledger: &Ledger) -> Snapshot {
-    Snapshot { tip: ledger.tip().clone(), pending: ledger.pending(), state: state(ledger) }
+impl TestChain {
+    /// The ledger's state, tip and mempool size.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot { tip: self.ledger.tip().clone(), pending: self.mempool.len(), state: state(&self.ledger) }
+    }
 }
