@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use common::*;
 use zkreg_api::auth::sign_request;
-use zkreg_api::node::now_secs;
+use zkreg_api::now_secs;
 use zkreg_prover::Wallet;
 use zkreg_registry::TxBody;
 use zkreg_suite::{at_least, rng};

@@ -20,7 +20,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 use common::*;
-use zkreg_api::node::now_secs;
+use zkreg_api::now_secs;
 use zkreg_prover::{HeldCredential, Wallet};
 use zkreg_suite::{at_least, rng};
 use zkreg_verifier::{Backend, PredicateSpec};

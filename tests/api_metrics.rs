@@ -10,7 +10,7 @@ use serde_json::json;
 
 use common::*;
 use zkreg_api::auth::sign_request;
-use zkreg_api::node::now_secs;
+use zkreg_api::now_secs;
 use zkreg_circuits::field::fr_to_bytes;
 use zkreg_registry::{Transaction, TxBody};
 

@@ -120,7 +120,7 @@ impl From<&Receipt> for TxReceipt {
 }
 
 /// `POST /v1/transactions` body.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitTx {
     /// Canonical bytes of the signed transaction, hex.
@@ -299,7 +299,7 @@ pub struct Stats {
 
 /// `POST /v1/requests` body: what the bank asks for; the node adds a fresh
 /// single-use challenge and an expiry.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
     /// The bank's name.
@@ -315,7 +315,7 @@ pub struct NewRequest {
 }
 
 /// `POST /v1/presentations/verify` body.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyPresentation {
     /// The holder's presentation, answering a request this node issued to the signing bank.
@@ -323,7 +323,7 @@ pub struct VerifyPresentation {
 }
 
 /// `POST /v1/presentations/verify-batch` body.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBatch {
     /// At most 256 presentations.

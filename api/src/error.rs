@@ -1,9 +1,6 @@
-//! API errors: JSON `{code, message}` with a stable code; 4xx for the
+//! The node's errors, each with a stable code. The HTTP layer answers them
+//! as JSON `{code, message}` ([`crate::http::response`]): 4xx for the
 //! caller's mistakes, opaque 5xx (the cause goes to the log).
-
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
 
 /// An API error.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +36,7 @@ pub enum ApiError {
     #[error("this route answers {allowed} only")]
     MethodNotAllowed {
         /// The method the route answers (sent back in `Allow`).
-        allowed: actix_web::http::Method,
+        allowed: String,
     },
     /// A transaction was refused.
     #[error("{message}")]
@@ -79,18 +76,29 @@ pub enum ApiError {
     /// The node is not ready for this (no verifying key registered, …).
     #[error("{0}")]
     Unavailable(String),
-    /// Something failed inside the node.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: String,
+    /// Something failed inside the node. Answered as an opaque 500; the
+    /// context and the whole chain of causes are logged once, at the edge.
+    #[error("internal error: {context}")]
+    Internal {
+        /// What the node was doing.
+        context: String,
+        /// Why it failed, kept for the log.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 impl ApiError {
+    /// An internal error with no underlying cause.
+    pub fn internal(context: impl Into<String>) -> Self {
+        ApiError::Internal { context: context.into(), source: None }
+    }
+
+    /// An internal error caused by `source` while doing `context`.
+    pub fn caused(context: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ApiError::Internal { context: context.into(), source: Some(Box::new(source)) }
+    }
+
     /// A malformed-request error.
     pub fn bad(code: &'static str, message: impl ToString) -> Self {
         ApiError::BadRequest { code, message: message.to_string() }
@@ -110,53 +118,8 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::TooLarge => "body_too_large",
             ApiError::Unavailable(_) => "unavailable",
-            ApiError::Internal(_) => "internal",
+            ApiError::Internal { .. } => "internal",
         }
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Rejected { .. } | ApiError::NotVerified { .. } | ApiError::Unprocessable { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let message = match self {
-            ApiError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
-                "internal error".to_string()
-            }
-            other => other.to_string(),
-        };
-        let mut response = HttpResponse::build(self.status_code());
-        match self {
-            // RFC 9110: a 401 names the scheme that would be accepted.
-            ApiError::Unauthenticated { .. } => {
-                response.insert_header(("www-authenticate", crate::auth::AUTH_SCHEME));
-            }
-            // RFC 9110: a 405 names the methods the route answers.
-            ApiError::MethodNotAllowed { allowed } => {
-                response.insert_header(("allow", allowed.as_str()));
-            }
-            _ => {}
-        }
-        if let ApiError::TooManyRequests { retry_after, .. } = self {
-            response.insert_header(("retry-after", (*retry_after).max(1).to_string()));
-        }
-        response.json(Body { code: self.code(), message })
     }
 }
 
@@ -170,7 +133,7 @@ impl From<zkreg_registry::LedgerError> for ApiError {
     fn from(e: zkreg_registry::LedgerError) -> Self {
         match e {
             zkreg_registry::LedgerError::NotFound(what) => ApiError::NotFound(what),
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::caused("ledger", other),
         }
     }
 }
@@ -178,7 +141,7 @@ impl From<zkreg_registry::LedgerError> for ApiError {
 impl From<zkreg_verifier::VerifyError> for ApiError {
     fn from(e: zkreg_verifier::VerifyError) -> Self {
         if let zkreg_verifier::VerifyError::Challenge(zkreg_verifier::ChallengeError::Unavailable(cause)) = e {
-            return ApiError::Internal(cause);
+            return ApiError::internal(format!("the challenge book: {cause}"));
         }
         ApiError::NotVerified { code: e.code(), message: e.to_string() }
     }

@@ -6,18 +6,12 @@
 //! by the matched route pattern (`/v1/paths/{leaf}`), never the raw path, and
 //! verifications by `verified` or the error's stable code.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::{web, Error};
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 use zkreg_registry::state::Receipt;
 use zkreg_registry::{BlockHeader, SignedTransaction, TxBody};
-
-use crate::node::AppState;
 
 /// The `Content-Type` of `GET /metrics`.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4";
@@ -145,35 +139,6 @@ impl NodeMetrics {
 
 fn saturating_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// Middleware (for [`actix_web::middleware::from_fn`]) counting and timing
-/// every request by method, matched route pattern and status.
-pub async fn track_requests(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let started = Instant::now();
-    let method = req.method().as_str().to_owned();
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let result = next.call(req).await;
-    if let Some(state) = state {
-        let (route, status) = match &result {
-            Ok(res) => (res.request().match_pattern(), res.status().as_u16()),
-            Err(e) => (None, e.as_response_error().status_code().as_u16()),
-        };
-        let route = route.unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
-        let elapsed = started.elapsed();
-        state.metrics.observe_request(&method, &route, status, elapsed);
-        // The access log, by route pattern: never a leaf index or a commitment.
-        let micros = elapsed.as_micros() as u64;
-        if status >= 500 {
-            tracing::warn!(%method, %route, status, micros, "request failed");
-        } else {
-            tracing::debug!(%method, %route, status, micros, "request");
-        }
-    }
-    result
 }
 
 #[cfg(test)]

@@ -53,3 +53,61 @@ pub const WALLET_AUTH_DOMAIN: &[u8] = b"zkreg wallet auth-key v1";
 
 /// First line of the text a verifier signs in a proof request (`ProofRequest::signing_message`).
 pub const REQUEST_SIGNATURE_DOMAIN: &str = "zkreg-request-sig/v1";
+
+/// Domain of a block header's hash: `SHA-256(HEADER_DOMAIN ‖ encode(header))`.
+pub const HEADER_DOMAIN: &[u8] = b"zkreg/header/v1";
+
+/// Domain of the message a transaction's signer (and each approver) signs.
+pub const TX_SIGNING_DOMAIN: &[u8] = b"zkreg/tx-signature/v1";
+
+/// Domain of a transaction id: `SHA-256(TXID_DOMAIN ‖ encode(tx))`.
+pub const TXID_DOMAIN: &[u8] = b"zkreg/txid/v1";
+
+/// Domain of a signed transaction's hash in the header's transaction root
+/// (covers the signatures and approvals, not only the transaction).
+pub const SIGNED_TX_DOMAIN: &[u8] = b"zkreg/signed-tx/v1";
+
+/// Domain of the genesis hash (the genesis block's transaction root).
+pub const GENESIS_DOMAIN: &[u8] = b"zkreg/genesis/v1";
+
+/// First line of the message a bank signs over an HTTP call (scheme `zkreg-http-sig/v1`).
+pub const HTTP_SIGNATURE_DOMAIN: &str = "zkreg-http-sig/v1";
+
+/// Domain of the key under which the node remembers a (verifier key, nonce) pair.
+pub const SEEN_NONCE_DOMAIN: &[u8] = b"zkreg-http-sig/v1/seen-nonce";
+
+/// Every domain separator above, by name: pinned as pairwise distinct.
+pub const ALL_DOMAINS: &[(&str, &[u8])] = &[
+    ("LABEL_PREFIX", LABEL_PREFIX.as_bytes()),
+    ("RANGE_TRANSCRIPT_LABEL", RANGE_TRANSCRIPT_LABEL),
+    ("RANGE_DOMAIN_SEP", RANGE_DOMAIN_SEP),
+    ("RANGE_HOLDER_BINDING", RANGE_HOLDER_BINDING),
+    ("WALLET_SK_DOMAIN", WALLET_SK_DOMAIN),
+    ("WALLET_AUTH_DOMAIN", WALLET_AUTH_DOMAIN),
+    ("REQUEST_SIGNATURE_DOMAIN", REQUEST_SIGNATURE_DOMAIN.as_bytes()),
+    ("HEADER_DOMAIN", HEADER_DOMAIN),
+    ("TX_SIGNING_DOMAIN", TX_SIGNING_DOMAIN),
+    ("TXID_DOMAIN", TXID_DOMAIN),
+    ("SIGNED_TX_DOMAIN", SIGNED_TX_DOMAIN),
+    ("GENESIS_DOMAIN", GENESIS_DOMAIN),
+    ("HTTP_SIGNATURE_DOMAIN", HTTP_SIGNATURE_DOMAIN.as_bytes()),
+    ("SEEN_NONCE_DOMAIN", SEEN_NONCE_DOMAIN),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_domain_separator_is_distinct_and_versioned() {
+        for (i, (a, x)) in ALL_DOMAINS.iter().enumerate() {
+            assert!(x.starts_with(b"zkreg"), "{a} does not name zkreg");
+            assert!(x.windows(2).any(|w| w == b"v1"), "{a} carries no version");
+            for (b, y) in &ALL_DOMAINS[i + 1..] {
+                assert_ne!(x, y, "{a} and {b} are the same separator");
+            }
+        }
+        // The two labels the circuit mixes in are distinct labels too.
+        assert_ne!(DS_HOLDER_LABEL, DS_PSEUDONYM_LABEL);
+    }
+}

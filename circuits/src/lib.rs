@@ -5,14 +5,16 @@
 //! Bulletproofs range statement, and the proof-request and presentation types
 //! that holders and verifiers exchange.
 //!
-//! Nothing here does I/O.
+//! Nothing here does I/O (but [`clock`] reads the system clock).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod commitment;
 pub mod constants;
 pub mod field;
 pub mod fingerprint;
+pub mod hex;
 pub mod poseidon;
 pub mod predicate;
 pub mod presentation;

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use crate::tx::{encode, Hash, SignedTransaction};
 
 /// Domain separator of header hashes.
-pub const HEADER_DOMAIN: &[u8] = b"zkreg/header/v1";
+pub use zkreg_circuits::constants::HEADER_DOMAIN;
 
 /// A block header; every replica computes the same one for the same proposal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

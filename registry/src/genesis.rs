@@ -131,6 +131,6 @@ impl Genesis {
     /// SHA-256 of the genesis' canonical JSON (the genesis block's transaction root).
     pub fn hash(&self) -> Hash {
         let json = serde_json::to_vec(self).unwrap_or_else(|e| unreachable!("genesis serialises: {e}"));
-        Sha256::new().chain_update(b"zkreg/genesis/v1").chain_update(json).finalize().into()
+        Sha256::new().chain_update(zkreg_circuits::constants::GENESIS_DOMAIN).chain_update(json).finalize().into()
     }
 }

@@ -242,7 +242,7 @@ pub trait Committed: Sync {
 /// commits to, so that signatures and approvals are covered too.
 pub fn signed_tx_hash(stx: &SignedTransaction) -> Hash {
     use sha2::{Digest, Sha256};
-    Sha256::new().chain_update(b"zkreg/signed-tx/v1").chain_update(crate::tx::encode(stx)).finalize().into()
+    Sha256::new().chain_update(zkreg_circuits::constants::SIGNED_TX_DOMAIN).chain_update(crate::tx::encode(stx)).finalize().into()
 }
 
 /// The leaf a Groth16 issuance would get if `signer` is the regulator it is

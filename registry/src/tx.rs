@@ -24,10 +24,10 @@ pub const MAX_TX_BYTES: usize = 16 * 1024;
 pub const MAX_NAME_LEN: usize = 128;
 
 /// Domain separator of transaction signatures (versioned).
-pub const SIGNING_DOMAIN: &[u8] = b"zkreg/tx-signature/v1";
+pub use zkreg_circuits::constants::TX_SIGNING_DOMAIN as SIGNING_DOMAIN;
 
 /// Domain separator of transaction ids.
-pub const TXID_DOMAIN: &[u8] = b"zkreg/txid/v1";
+pub use zkreg_circuits::constants::TXID_DOMAIN;
 
 /// A 32-byte identifier (transaction id, block hash).
 pub type Hash = [u8; 32];

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use zkreg_api::auth::sign_request;
 use zkreg_api::client::{BucketPaths, Client};
-use zkreg_api::node::{now_secs, NodeConfig, NodeThread};
+use zkreg_api::{now_secs, NodeConfig, NodeThread};
 use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
 use zkreg_circuits::field::fr_to_bytes;
 use zkreg_circuits::fingerprint::fingerprint;
@@ -231,14 +231,14 @@ impl App {
         }
     }
 
-    /// The running node's state (read-only checks: what is stored).
-    pub fn state(&self) -> &zkreg_api::node::AppState {
-        &self.node.as_ref().expect("the node runs").state
+    /// The running node's service (read-only checks: what is stored).
+    pub fn node(&self) -> &zkreg_api::Node {
+        self.node.as_ref().expect("the node runs").node()
     }
 
     /// Proof requests the node holds.
     pub fn stored_requests(&self) -> usize {
-        self.state().requests.len()
+        self.node().stored_requests()
     }
 
     /// (key, nonce) pairs in the node's replay cache, from `zkreg_seen_nonces` in `/metrics`.

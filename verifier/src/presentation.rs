@@ -135,16 +135,12 @@ pub struct Clock {
 impl Clock {
     /// The system clock with a tolerance of one day.
     pub fn system() -> Self {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        Clock { now, day_tolerance: 1 }
+        Clock { now: zkreg_circuits::clock::unix_now(), day_tolerance: 1 }
     }
 
     /// Today, in days since 1970-01-01.
     pub fn today(&self) -> u32 {
-        (self.now / 86_400) as u32
+        zkreg_circuits::clock::day_of(self.now)
     }
 }
 

@@ -25,7 +25,7 @@
 //! (`challenge_replayed`), and a replayed `POST /v1/requests` only issues a
 //! fresh request to the same bank (its challenge answerable only through
 //! that bank's key), counted against that bank's rate and open-request
-//! limits. A flush per call (even shared, as in [`crate::requests`]) would
+//! limits. A flush per call (even shared, as in [`crate::service::requests`]) would
 //! put a disk sync on every bank call for that.
 
 use std::cmp::Reverse;
@@ -35,12 +35,11 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
+use zkreg_circuits::constants::SEEN_NONCE_DOMAIN;
+
 use super::AuthError;
 
-/// Domain separator of the replay-cache identifiers of (key, nonce) pairs.
-const SEEN_NONCE_DOMAIN: &[u8] = b"zkreg-http-sig/v1/seen-nonce";
-
-/// What admission allows; from [`NodeConfig`](crate::node::NodeConfig).
+/// What admission allows; from [`NodeConfig`](crate::service::NodeConfig).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AdmissionLimits {
     /// Most pairs held at once, all keys together; past it, 503.

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use zkreg_circuits::request::MAX_PREDICATES;
 
 use crate::dto;
-use crate::routes;
+use crate::http::routes::{bank, operations, public, regulator};
 
 pub mod errors;
 
@@ -29,26 +29,26 @@ codes (in the description, in `x-error-codes`, and as the `enum` of `code`); any
 `not_found` (no such route) or 405 `method_not_allowed` (with `Allow`), listed in the document's `x-error-codes`."
     ),
     paths(
-        routes::healthz,
-        routes::readyz,
-        routes::metrics,
-        routes::openapi,
-        routes::status,
-        routes::block,
-        routes::submit,
-        routes::receipt,
-        routes::issuers,
-        routes::verifiers,
-        routes::schemas,
-        routes::verifying_keys,
-        routes::roots,
-        routes::path,
-        routes::bucket,
-        routes::credential,
-        routes::stats,
-        routes::create_request,
-        routes::verify,
-        routes::verify_batch,
+        operations::healthz,
+        operations::readyz,
+        operations::metrics,
+        operations::openapi,
+        public::status,
+        public::block,
+        regulator::submit,
+        public::receipt,
+        public::issuers,
+        public::verifiers,
+        public::schemas,
+        public::verifying_keys,
+        public::roots,
+        public::path,
+        public::bucket,
+        public::credential,
+        public::stats,
+        bank::create_request,
+        bank::verify,
+        bank::verify_batch,
     ),
     components(schemas(
         dto::ErrorBody,

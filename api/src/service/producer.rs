@@ -1,0 +1,106 @@
+//! The node's background work: a block is cut, applied and flushed every
+//! block interval (or as soon as a full block waits), and what expired (proof
+//! requests, nonces) is pruned once a minute on a thread of its own, so that
+//! a scan of the request book never delays a block.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{now_secs, Node};
+use crate::error::ApiError;
+
+/// How often the node forgets proof requests long expired and expired nonces.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+
+impl Node {
+    /// Cuts one block from the mempool if anything waits, applies it and
+    /// flushes it, then refreshes the snapshot and the metrics.
+    pub fn produce_block(&self) -> Result<(), ApiError> {
+        let mut producer = self.producer.lock().unwrap_or_else(|e| e.into_inner());
+        let applied = producer.produce_block(now_secs())?;
+        self.metrics.set_pending(producer.pending());
+        let Some(block) = applied else { return Ok(()) };
+        let ledger = producer.ledger();
+        self.refresh(ledger)?;
+        let refused = block.receipts.iter().filter(|r| r.error.is_some()).count();
+        tracing::debug!(height = block.header.height, txs = block.receipts.len(), refused, leaves = block.header.leaf_count, "block applied");
+        // The receipts say which transactions applied; the block's
+        // transactions say what they were.
+        match ledger.block_txs(block.header.height) {
+            Ok(txs) => self.metrics.record_block(&txs.unwrap_or_default(), &block.receipts),
+            Err(e) => tracing::warn!(error = %e, height = block.header.height, "block not counted in the metrics"),
+        }
+        Ok(())
+    }
+
+    /// Forgets proof requests long expired and nonces out of the signature window.
+    pub fn prune(&self) {
+        match self.requests.prune(now_secs()) {
+            Ok(n) if n > 0 => tracing::info!(forgotten = n, "expired proof requests pruned"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning expired proof requests failed"),
+        }
+        // Expired nonces also go as calls come; this is for a quiet node.
+        self.admission.prune(now_secs());
+        self.metrics.set_seen_nonces(self.admission.len());
+    }
+
+    /// Whether [`Workers::stop`] was called.
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+}
+
+/// The block producer's and the pruner's threads.
+pub struct Workers {
+    node: Arc<Node>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    /// Starts both threads for `node`.
+    pub fn start(node: Arc<Node>) -> Self {
+        let producer = {
+            let node = node.clone();
+            std::thread::spawn(move || loop {
+                std::thread::sleep(node.config.block_interval);
+                if let Err(e) = node.produce_block() {
+                    tracing::error!(error = %e, "block production failed");
+                }
+                if node.stopping() {
+                    // What was admitted before the stop goes into a last block.
+                    if let Err(e) = node.produce_block() {
+                        tracing::error!(error = %e, "the last block failed");
+                    }
+                    break;
+                }
+            })
+        };
+        let pruner = {
+            let node = node.clone();
+            std::thread::spawn(move || {
+                let mut last_prune = Instant::now();
+                while !node.stopping() {
+                    std::thread::sleep(Duration::from_millis(200));
+                    if last_prune.elapsed() >= PRUNE_INTERVAL {
+                        last_prune = Instant::now();
+                        node.prune();
+                    }
+                }
+            })
+        };
+        Workers { node, threads: vec![producer, pruner] }
+    }
+
+    /// Stops both threads; pending transactions are cut into a last block
+    /// first. Returns once every acknowledged transaction is on disk.
+    pub fn stop(mut self) {
+        self.node.stop.store(true, Ordering::SeqCst);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+        tracing::info!(height = self.node.view().tip.height, "node stopped; every acknowledged transaction is on disk");
+    }
+}
