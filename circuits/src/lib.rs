@@ -15,6 +15,7 @@ pub mod constants;
 pub mod field;
 pub mod fingerprint;
 pub mod hex;
+pub mod ids;
 pub mod poseidon;
 pub mod predicate;
 pub mod presentation;

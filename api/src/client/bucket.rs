@@ -36,7 +36,7 @@ impl BucketPaths<'_> {
         let first = Bucket::first_leaf_of(leaf_index, self.levels)
             .filter(|_| self.levels <= MAX_BUCKET_LEVELS)
             .with_context(|| format!("a bucket has 1 to {MAX_BUCKET_LEVELS} levels, not {}", self.levels))?;
-        let answer = self.client.bucket(first, self.levels)?;
+        let answer = self.client.get(&format!("/v1/buckets/{first}?levels={}", self.levels))?;
         let bucket = parse_bucket(answer, first, self.levels).context("the node's bucket is malformed")?;
         bucket.verify().context("the node's bucket does not open to the root it claims")?;
         let window = self.client.root_window()?;
@@ -49,7 +49,8 @@ impl BucketPaths<'_> {
 
 /// A bucket from the node's answer to `GET /v1/buckets/{first}?levels={levels}`:
 /// the levels and first leaf asked for, and every hash a canonical field element.
-fn parse_bucket(b: BucketAnswer, first: u64, levels: usize) -> anyhow::Result<Bucket> {
+fn parse_bucket(answer: serde_json::Value, first: u64, levels: usize) -> anyhow::Result<Bucket> {
+    let b: BucketAnswer = serde_json::from_value(answer).context("not a bucket answer")?;
     if b.levels != levels {
         anyhow::bail!("the answer has {} levels, not the {levels} asked for", b.levels);
     }

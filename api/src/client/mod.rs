@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
 use zkreg_circuits::field::fr_from_hex;
+use zkreg_circuits::ids::{Commitment, KeyFingerprint, TxId};
 use zkreg_registry::{SignedTransaction, Transaction, TxBody};
 use zkreg_verifier::{Presentation, ProofRequest};
 
@@ -157,8 +158,8 @@ impl Client {
     }
 
     /// `GET /v1/transactions/{id}`: a transaction's receipt.
-    pub fn receipt(&self, id: &[u8; 32]) -> ClientResult<TxReceipt> {
-        self.get_as(&format!("/v1/transactions/{}", hex::encode(id)))
+    pub fn receipt(&self, id: &TxId) -> ClientResult<TxReceipt> {
+        self.get_as(&format!("/v1/transactions/{id}"))
     }
 
     /// `GET /v1/issuers`.
@@ -192,8 +193,8 @@ impl Client {
     }
 
     /// `GET /v1/credentials/{commitment}`.
-    pub fn credential(&self, commitment: &[u8; 32]) -> ClientResult<Credential> {
-        self.get_as(&format!("/v1/credentials/{}", hex::encode(commitment)))
+    pub fn credential(&self, commitment: &Commitment) -> ClientResult<Credential> {
+        self.get_as(&format!("/v1/credentials/{commitment}"))
     }
 
     /// `GET /v1/stats`.
@@ -242,21 +243,40 @@ impl Client {
     }
 
     /// The roots the node accepts now, as field elements, oldest first.
+    /// Each entry is checked on its own, so a bad one is named.
     pub fn root_window(&self) -> anyhow::Result<Vec<Fr>> {
-        self.roots()?
-            .iter()
+        let list: Vec<Value> = self.get_as("/v1/roots").context("the node's root window is not a list")?;
+        list.into_iter()
             .enumerate()
-            .map(|(i, r)| fr_from_hex(&r.root).with_context(|| format!("root {i} of the node's window is not a field element")))
+            .map(|(i, entry)| {
+                let root: RootOnly = serde_json::from_value(entry).with_context(|| format!("root {i} of the node's window is malformed"))?;
+                fr_from_hex(&root.root).with_context(|| format!("root {i} of the node's window is not a field element"))
+            })
             .collect()
     }
 
     /// The fingerprint of the verifying key the ledger registered for
     /// `circuit_id`, `None` if there is none.
-    pub fn registered_fingerprint(&self, circuit_id: &str) -> anyhow::Result<Option<[u8; 32]>> {
-        let Some(entry) = self.verifying_keys()?.into_iter().find(|k| k.circuit_id == circuit_id) else { return Ok(None) };
-        let bytes = zkreg_circuits::hex::parse_array(&entry.fingerprint).ok();
-        bytes.map(Some).with_context(|| format!("the registered fingerprint of {circuit_id} is not 32 bytes of hex: {:?}", entry.fingerprint))
+    /// Reads only each entry's circuit id and fingerprint.
+    pub fn registered_fingerprint(&self, circuit_id: &str) -> anyhow::Result<Option<KeyFingerprint>> {
+        let list: Vec<FingerprintOnly> = self.get_as("/v1/verifying-keys").context("the node's verifying keys are not a list")?;
+        let Some(entry) = list.into_iter().find(|k| k.circuit_id == circuit_id) else { return Ok(None) };
+        let parsed = entry.fingerprint.parse::<KeyFingerprint>().ok();
+        parsed.map(Some).with_context(|| format!("the registered fingerprint of {circuit_id} is not 32 bytes of hex: {:?}", entry.fingerprint))
     }
+}
+
+/// The part of a [`Root`] a wallet needs.
+#[derive(serde::Deserialize)]
+struct RootOnly {
+    root: String,
+}
+
+/// The part of a [`VerifyingKey`] a prover needs.
+#[derive(serde::Deserialize)]
+struct FingerprintOnly {
+    circuit_id: String,
+    fingerprint: String,
 }
 
 /// Refuses a proving key whose verifying key (`pk.vk`) is not the one the
@@ -266,6 +286,6 @@ impl Client {
 /// proving time. `zkreg prove` calls this before any proving work.
 pub fn check_keys_against_ledger(client: &Client, pk: &ProvingKey<Bn254>) -> anyhow::Result<()> {
     let registered = client.registered_fingerprint(PREDICATE_CIRCUIT_ID).context("fetching the ledger's verifying keys")?;
-    zkreg_prover::keys::check_registered(pk, PREDICATE_CIRCUIT_ID, registered)?;
+    zkreg_prover::keys::check_registered(pk, PREDICATE_CIRCUIT_ID, registered.map(<[u8; 32]>::from))?;
     Ok(())
 }

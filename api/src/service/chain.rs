@@ -4,6 +4,7 @@
 //! belong off the threads that serve other calls.
 
 use zkreg_circuits::field::fr_to_hex;
+use zkreg_circuits::ids::{Commitment, TxId};
 
 use super::Node;
 use crate::dto::{
@@ -58,8 +59,8 @@ impl Node {
     }
 
     /// A transaction's receipt, once its block is applied.
-    pub fn receipt(&self, id: &[u8; 32]) -> Result<TxReceipt, ApiError> {
-        let r = self.store.receipt(id)?.ok_or_else(|| ApiError::NotFound("transaction".into()))?;
+    pub fn receipt(&self, id: &TxId) -> Result<TxReceipt, ApiError> {
+        let r = self.store.receipt(&id.0)?.ok_or_else(|| ApiError::NotFound("transaction".into()))?;
         Ok(TxReceipt::from(&r))
     }
 
@@ -128,8 +129,8 @@ impl Node {
     }
 
     /// A credential's public record by commitment: issuer, schema, status.
-    pub fn credential(&self, commitment: &[u8; 32]) -> Result<Credential, ApiError> {
-        let r = self.store.credential(commitment)?.ok_or_else(|| ApiError::NotFound("credential".into()))?;
+    pub fn credential(&self, commitment: &Commitment) -> Result<Credential, ApiError> {
+        let r = self.store.credential(&commitment.0)?.ok_or_else(|| ApiError::NotFound("credential".into()))?;
         Ok(Credential::from(r))
     }
 

@@ -4,15 +4,18 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
+use zkreg_circuits::ids::{Commitment, TxId};
+
 use super::{blocking, Result};
 use crate::dto::{Block, BucketAnswer, Credential, Issuer, PathAnswer, Root, Schema, Stats, Status, TxReceipt, Verifier, VerifyingKey};
 use crate::error::ApiError;
 use crate::service::chain::DEFAULT_BUCKET_LEVELS;
 use crate::service::Node;
 
-/// A 32-byte identifier in a path: 64 hex digits, an optional `0x` prefix.
-fn hash32(s: &str, what: &'static str) -> Result<[u8; 32]> {
-    zkreg_circuits::hex::parse_array(s).map_err(|_| ApiError::bad("bad_hex", format!("{what} must be 32 bytes of hex")))
+/// A 32-byte identifier in a path ([`TxId`], [`Commitment`]): 64 hex
+/// digits, an optional `0x` prefix.
+fn id32<T: std::str::FromStr>(s: &str, what: &'static str) -> Result<T> {
+    s.parse().map_err(|_| ApiError::bad("bad_hex", format!("{what} must be 32 bytes of hex")))
 }
 
 /// A decimal number in a path.
@@ -42,7 +45,7 @@ pub async fn block(node: web::Data<Node>, height: web::Path<String>) -> Result<H
     params(("id" = String, Path, description = "Transaction id, 64 hex digits (an optional `0x` prefix is accepted)", pattern = "^(0x)?[0-9a-fA-F]{64}$")),
     responses((status = 200, body = TxReceipt)))]
 pub async fn receipt(node: web::Data<Node>, id: web::Path<String>) -> Result<HttpResponse> {
-    let id = hash32(&id, "transaction id")?;
+    let id: TxId = id32(&id, "transaction id")?;
     Ok(HttpResponse::Ok().json(node.receipt(&id)?))
 }
 
@@ -116,7 +119,7 @@ pub async fn bucket(node: web::Data<Node>, leaf: web::Path<String>, q: web::Quer
     params(("commitment" = String, Path, description = "The commitment, 64 hex digits (an optional `0x` prefix is accepted)", pattern = "^(0x)?[0-9a-fA-F]{64}$")),
     responses((status = 200, body = Credential)))]
 pub async fn credential(node: web::Data<Node>, cm: web::Path<String>) -> Result<HttpResponse> {
-    let cm = hash32(&cm, "commitment")?;
+    let cm: Commitment = id32(&cm, "commitment")?;
     Ok(HttpResponse::Ok().json(node.credential(&cm)?))
 }
 
