@@ -58,3 +58,36 @@ pub fn dev_ceremony<R: RngCore + CryptoRng>(names: &[&str], rng: &mut R) -> Resu
 pub fn dev_ceremony_keys<R: RngCore + CryptoRng>(rng: &mut R) -> Result<(ProvingKey<Bn254>, VerifyingKey<Bn254>), CeremonyError> {
     finalize(&dev_ceremony(&["bench"], rng)?.zkey)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use std::time::Instant;
+
+    /// Where a dev ceremony spends its time (`-- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn stage_times() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+        let t = Instant::now();
+        let r1cs = R1cs::predicate().unwrap();
+        eprintln!("r1cs: {:?}", t.elapsed());
+        let t = Instant::now();
+        let ptau = dev_ptau_for(&r1cs, &mut rng).unwrap();
+        eprintln!("ptau: {:?}", t.elapsed());
+        let t = Instant::now();
+        let zkey = init(&mut PtauFile::open(Cursor::new(&ptau)).unwrap(), &r1cs).unwrap();
+        eprintln!("init: {:?}", t.elapsed());
+        let t = Instant::now();
+        let (one, _) = contribute(&zkey, "a", &mut rng).unwrap();
+        eprintln!("contribute: {:?}", t.elapsed());
+        let t = Instant::now();
+        let bytes = one.to_bytes();
+        let back = Zkey::from_bytes(&bytes).unwrap();
+        eprintln!("zkey write + read: {:?}", t.elapsed());
+        let t = Instant::now();
+        finalize(&back).unwrap();
+        eprintln!("finalize: {:?}", t.elapsed());
+    }
+}

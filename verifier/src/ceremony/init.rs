@@ -13,7 +13,8 @@
 use std::io::{Read, Seek};
 
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
-use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::{PrimeField, Zero};
 use blake2::{Blake2b512, Digest};
 use rayon::prelude::*;
 
@@ -37,6 +38,22 @@ type Terms = Vec<Vec<(usize, Fr, Base)>>;
 /// BN254's FFT domains stop at 2^28; snarkjs's `zkey new` handles 2^28
 /// with another layout, which zkreg does not need.
 const MAX_CIRCUIT_POWER: u32 = 27;
+
+/// `Σ vᵢ·Pᵢ`, serially; coefficients ±1 (most of a circuit's) cost an addition.
+fn combine<'a, P: AffineRepr<ScalarField = Fr>>(terms: impl Iterator<Item = (&'a P, &'a Fr)>) -> P::Group {
+    let (one, minus_one) = (Fr::from(1u64), -Fr::from(1u64));
+    let mut acc = P::Group::zero();
+    for (p, v) in terms {
+        if *v == one {
+            acc += p;
+        } else if *v == minus_one {
+            acc -= p.into_group();
+        } else {
+            acc += p.mul_bigint(v.into_bigint());
+        }
+    }
+    acc
+}
 
 /// The initial zkey of `r1cs` over the powers of tau `ptau`.
 pub fn init<R: Read + Seek>(ptau: &mut PtauFile<R>, r1cs: &R1cs) -> Result<Zkey, CeremonyError> {
@@ -108,26 +125,15 @@ pub fn init<R: Read + Seek>(ptau: &mut PtauFile<R>, r1cs: &R1cs) -> Result<Zkey,
         Base::AlphaTau => &l_alpha,
         Base::BetaTau => &l_beta,
     };
+    // One job per signal, each summed serially: an arkworks MSM inside a
+    // rayon job nests parallel joins, and rayon's work stealing then stacks
+    // jobs on one worker's stack until it overflows.
     let compose_g1 = |terms: &Terms| -> Vec<G1Affine> {
-        let points: Vec<G1Projective> = terms
-            .par_iter()
-            .map(|t| {
-                let bases: Vec<G1Affine> = t.iter().map(|(row, _, base)| runs(*base)[*row]).collect();
-                let scalars: Vec<Fr> = t.iter().map(|(_, v, _)| *v).collect();
-                G1Projective::msm_unchecked(&bases, &scalars)
-            })
-            .collect();
+        let points: Vec<G1Projective> = terms.par_iter().map(|t| combine(t.iter().map(|(row, v, base)| (&runs(*base)[*row], v)))).collect();
         G1Projective::normalize_batch(&points)
     };
     let compose_g2 = |terms: &Terms| -> Vec<G2Affine> {
-        let points: Vec<G2Projective> = terms
-            .par_iter()
-            .map(|t| {
-                let bases: Vec<G2Affine> = t.iter().map(|(row, _, _)| l_tau2[*row]).collect();
-                let scalars: Vec<Fr> = t.iter().map(|(_, v, _)| *v).collect();
-                G2Projective::msm_unchecked(&bases, &scalars)
-            })
-            .collect();
+        let points: Vec<G2Projective> = terms.par_iter().map(|t| combine(t.iter().map(|(row, v, _)| (&l_tau2[*row], v)))).collect();
         G2Projective::normalize_batch(&points)
     };
     let ic = compose_g1(&ic);

@@ -52,6 +52,6 @@ pub use finalize::{check_predicate_shape, finalize};
 pub use init::init;
 pub use ptau::{power_for, write_dev_ptau, PtauFile, MAX_POWER};
 pub use r1cs::{Constraint, LinearCombination, R1cs};
-pub use verify::{verify, verify_contributions, Contributor};
+pub use verify::{verify, verify_contributions, verify_from_initial, Contributor};
 pub use wtns::{predicate_witness, read_wtns, write_wtns};
 pub use zkey::{Coefficient, Contribution, Zkey, MAX_NAME_CHARS};

@@ -71,9 +71,20 @@ pub fn verify_contributions(zkey: &Zkey) -> Result<Vec<Contributor>, VerifyError
 
 /// Verifies the whole transcript of `zkey` for the circuit `r1cs` over the
 /// powers of tau `ptau` and returns its contributors, in order.
+///
+/// Recomputing the initial zkey dominates (some 400,000 point
+/// multiplications for the predicate circuit); the contributions are
+/// replayed first, so a bad step is reported before that.
 pub fn verify<R: Read + Seek>(r1cs: &R1cs, ptau: &mut PtauFile<R>, zkey: &Zkey) -> Result<Vec<Contributor>, VerifyError> {
+    verify_contributions(zkey)?;
+    verify_from_initial(&init(ptau, r1cs)?, zkey)
+}
+
+/// [`verify`] against an initial zkey already recomputed with [`init`]
+/// (from the same r1cs and ptau): to check several transcripts of one
+/// circuit without recomputing it each time.
+pub fn verify_from_initial(initial: &Zkey, zkey: &Zkey) -> Result<Vec<Contributor>, VerifyError> {
     let contributors = verify_contributions(zkey)?;
-    let initial = init(ptau, r1cs)?;
     let mismatch = |what| Err(VerifyError::CircuitMismatch { what });
     if zkey.cs_hash != initial.cs_hash {
         return mismatch("the circuit hash");
