@@ -43,11 +43,12 @@ impl std::fmt::Debug for ContributionHash {
     }
 }
 
-/// Checks a contributor's name: 1 to 64 characters (snarkjs keeps 64),
+/// Checks a contributor's name: 1 to 64 characters (snarkjs keeps 64) in
+/// at most 255 bytes of UTF-8 (the file stores the length in a byte),
 /// none of them a control character.
 pub fn check_name(name: &str) -> Result<(), CeremonyError> {
     let chars = name.chars().count();
-    if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+    if chars == 0 || chars > MAX_NAME_CHARS || name.len() > 255 || name.chars().any(char::is_control) {
         return Err(CeremonyError::BadName);
     }
     Ok(())
@@ -100,4 +101,27 @@ pub fn contribute<R: RngCore + CryptoRng>(zkey: &Zkey, name: &str, rng: &mut R) 
     let hash = ContributionHash(contribution_hash(&c));
     next.contributions.push(c);
     Ok((next, hash))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        assert!(check_name("root-authority-1").is_ok());
+        assert!(check_name(&"é".repeat(64)).is_ok());
+        for bad in [String::new(), "x".repeat(65), "𝔁".repeat(64), "a\nb".to_owned()] {
+            assert!(matches!(check_name(&bad), Err(CeremonyError::BadName)), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn hash_prints_as_snarkjs_does() {
+        let h = ContributionHash([0xab; 64]);
+        let layout = h.snarkjs_layout();
+        assert_eq!(layout.lines().count(), 4);
+        assert_eq!(layout.lines().next(), Some("abababab abababab abababab abababab"));
+        assert_eq!(h.to_string(), "ab".repeat(64));
+    }
 }
