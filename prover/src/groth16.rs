@@ -4,17 +4,17 @@ use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
 use ark_groth16::r1cs_to_qap::evaluate_constraint;
 use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
-use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError, SynthesisMode,
-    R1CS_PREDICATE_LABEL,
-};
+use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError, SynthesisMode};
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
 
+use zkreg_circuits::predicate::shape::PredicateShape;
 use zkreg_circuits::predicate::{PredicateCircuit, PredicateWitness, PublicInputs};
 use zkreg_circuits::tree::MerklePath;
 
 use crate::credential::{CredentialError, CredentialOpening};
+use crate::qap::{CircomReduction, QapReduction};
 use crate::wallet::Wallet;
 
 /// Errors from proving.
@@ -88,14 +88,6 @@ pub fn setup<R: RngCore + CryptoRng>(
     Ok(untraced(|| Groth16::<Bn254>::circuit_specific_setup(PredicateCircuit::blank(), rng))?)
 }
 
-/// Number of witness variables of the predicate circuit.
-fn count_witnesses() -> Result<usize, ProveError> {
-    let cs = ConstraintSystem::<Fr>::new_ref();
-    cs.set_mode(SynthesisMode::Setup);
-    untraced(|| PredicateCircuit::blank().generate_constraints(cs.clone()))?;
-    Ok(cs.num_witness_variables())
-}
-
 /// Whether `z` satisfies every row `⟨a, z⟩ · ⟨b, z⟩ = ⟨c, z⟩` of the R1CS matrices.
 fn satisfied(matrices: &[Matrix<Fr>], z: &[Fr]) -> bool {
     let [a, b, c] = matrices else { return false };
@@ -116,20 +108,26 @@ struct CircuitShape {
     matrices: Vec<Matrix<Fr>>,
     num_inputs: usize,
     num_constraints: usize,
+    num_witnesses: usize,
 }
 
 impl CircuitShape {
     fn synthesise() -> Result<Self, ProveError> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        untraced(|| PredicateCircuit::blank().generate_constraints(cs.clone()))?;
-        cs.finalize();
-        let mut all = cs.to_matrices()?;
-        let matrices = all
-            .remove(R1CS_PREDICATE_LABEL)
-            .ok_or_else(|| ProveError::Synthesis("no R1CS matrices".into()))?;
-        Ok(CircuitShape { matrices, num_inputs: cs.num_instance_variables(), num_constraints: cs.num_constraints() })
+        let shape = untraced(PredicateShape::synthesise)?;
+        Ok(CircuitShape {
+            num_inputs: shape.num_instance,
+            num_constraints: shape.num_constraints,
+            num_witnesses: shape.num_witness,
+            matrices: shape.matrices.into(),
+        })
+    }
+
+    /// Size of the QAP evaluation domain: one row per constraint and per
+    /// instance variable, rounded up to a power of two.
+    fn domain_size(&self) -> Result<usize, ProveError> {
+        GeneralEvaluationDomain::<Fr>::new(self.num_constraints + self.num_inputs)
+            .map(|d| d.size())
+            .ok_or_else(|| ProveError::Synthesis("the circuit is too large for the field's FFT domain".into()))
     }
 }
 
@@ -138,24 +136,36 @@ impl CircuitShape {
 /// The circuit's matrices are built once; each proof then synthesises only
 /// the witness (no linear-combination bookkeeping), checks it against the
 /// matrices, and proves.
+///
+/// The key says which R1CS-to-QAP reduction it needs (see [`crate::qap`]):
+/// a one-party key from [`setup`] proves with arkworks' libsnark reduction,
+/// a key finalised from a `.zkey` ceremony with circom's.
 pub struct PredicateProver {
     pk: ProvingKey<Bn254>,
     shape: CircuitShape,
+    reduction: QapReduction,
 }
 
 impl PredicateProver {
     /// A prover with the given proving key.
     pub fn new(pk: ProvingKey<Bn254>) -> Result<Self, ProveError> {
         let shape = CircuitShape::synthesise()?;
-        if pk.vk.gamma_abc_g1.len() != shape.num_inputs || pk.a_query.len() != shape.num_inputs + count_witnesses()? {
-            return Err(ProveError::Synthesis("proving key is not for the predicate circuit".into()));
+        let not_ours = || ProveError::Synthesis("proving key is not for the predicate circuit".into());
+        if pk.vk.gamma_abc_g1.len() != shape.num_inputs || pk.a_query.len() != shape.num_inputs + shape.num_witnesses {
+            return Err(not_ours());
         }
-        Ok(PredicateProver { pk, shape })
+        let reduction = QapReduction::of_key(&pk, shape.domain_size()?).ok_or_else(not_ours)?;
+        Ok(PredicateProver { pk, shape, reduction })
     }
 
     /// The proving key.
     pub fn proving_key(&self) -> &ProvingKey<Bn254> {
         &self.pk
+    }
+
+    /// The R1CS-to-QAP reduction this prover's key needs.
+    pub fn reduction(&self) -> QapReduction {
+        self.reduction
     }
 
     /// Proves `circuit` after checking that its witness satisfies it, so that
@@ -180,15 +190,13 @@ impl PredicateProver {
             return Err(ProveError::Unsatisfied);
         }
         let (r, s) = (Fr::rand(rng), Fr::rand(rng));
-        Ok(Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-            &self.pk,
-            r,
-            s,
-            &shape.matrices,
-            shape.num_inputs,
-            shape.num_constraints,
-            &full,
-        )?)
+        let (m, i, c) = (&shape.matrices, shape.num_inputs, shape.num_constraints);
+        Ok(match self.reduction {
+            QapReduction::Libsnark => Groth16::<Bn254>::create_proof_with_reduction_and_matrices(&self.pk, r, s, m, i, c, &full)?,
+            QapReduction::Circom => {
+                Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(&self.pk, r, s, m, i, c, &full)?
+            }
+        })
     }
 
     /// Proves that `opening` (held by `wallet`, at `path` under `root`)
@@ -202,6 +210,23 @@ impl PredicateProver {
         statement: &ProofStatement,
         rng: &mut R,
     ) -> Result<(Proof<Bn254>, PublicInputs), ProveError> {
+        let circuit = Self::circuit_for(wallet, opening, path, root, statement)?;
+        let public = circuit.public;
+        let proof = self.prove_circuit(circuit, rng)?;
+        Ok((proof, public))
+    }
+
+    /// The predicate circuit, with its secret witness, for `opening` (held
+    /// by `wallet`, at `path` under `root`) and `statement`, after the
+    /// native checks. What [`Self::prove`] proves, and what a `.wtns`
+    /// export for an external prover is made from.
+    pub fn circuit_for(
+        wallet: &Wallet,
+        opening: &CredentialOpening,
+        path: &MerklePath,
+        root: Fr,
+        statement: &ProofStatement,
+    ) -> Result<PredicateCircuit, ProveError> {
         let fields = opening.fields(wallet.holder_id());
         opening.check(wallet.holder_id())?;
         if opening.value < statement.lo || opening.value > statement.hi {
@@ -231,7 +256,6 @@ impl PredicateProver {
             salt: opening.salt,
             path: path.clone(),
         };
-        let proof = self.prove_circuit(PredicateCircuit { public, witness }, rng)?;
-        Ok((proof, public))
+        Ok(PredicateCircuit { public, witness })
     }
 }

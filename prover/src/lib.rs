@@ -11,11 +11,13 @@ pub mod groth16;
 pub mod keys;
 pub mod origin;
 pub mod presentation;
+pub mod qap;
 pub mod range;
 pub mod wallet;
 
 pub use credential::{CredentialError, CredentialOpening};
 pub use groth16::{setup, PredicateProver, ProofStatement, ProveError};
+pub use qap::{CircomReduction, QapReduction};
 pub use wallet::{Wallet, WalletError};
 pub use presentation::{build_presentation, HeldCredential, PathSource, PresentationError, RangeCredentialOpening};
 pub use origin::{check_request_origin, OriginError, RegisteredVerifier};

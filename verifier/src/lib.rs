@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod ceremony;
 pub mod groth16;
 pub mod presentation;
 pub mod range;

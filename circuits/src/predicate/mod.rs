@@ -21,6 +21,7 @@
 //! another challenge.
 
 pub mod range;
+pub mod shape;
 
 use ark_bn254::Fr;
 use ark_ff::{BigInteger, PrimeField, Zero};
