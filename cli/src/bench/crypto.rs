@@ -53,6 +53,7 @@ pub struct CryptoReport {
     pub prove_samples: usize,
 }
 
+/// The median: the middle sample, or the mean of the two middle ones.
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.total_cmp(b));
     let n = xs.len();
@@ -296,9 +297,5 @@ pub fn table(r: &CryptoReport) -> String {
             "< 100 MB",
         ),
     ];
-    let mut out = format!("{:<40} {:>14}  {}\n", "measure", "value", "target");
-    for (k, v, t) in rows {
-        out.push_str(&format!("{k:<40} {v:>14}  {t}\n"));
-    }
-    out
+    super::table((40, 14), rows)
 }

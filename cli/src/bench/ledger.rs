@@ -14,6 +14,8 @@ use serde::Serialize;
 use zkreg_circuits::field::fr_to_bytes;
 use zkreg_registry::{Genesis, Ledger, MempoolConfig, SignedTransaction, Transaction, TxBody};
 
+use super::upper_median;
+
 /// The ledger benchmark's results.
 #[derive(Debug, Serialize)]
 pub struct LedgerReport {
@@ -32,11 +34,6 @@ pub struct LedgerReport {
     pub path_at_us: f64,
     /// Disk bytes per credential after the run.
     pub bytes_per_credential: f64,
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(|a, b| a.total_cmp(b));
-    xs[xs.len() / 2]
 }
 
 /// A genesis with one authority and one regulator (`central-bank`, `credit-score`).
@@ -97,7 +94,7 @@ pub fn ledger(n: u64, progress: impl Fn(&str)) -> anyhow::Result<LedgerReport> {
     progress("path queries");
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     let picks: Vec<u64> = (0..501).map(|_| rand::Rng::gen_range(&mut rng, 0..n)).collect();
-    let path_us = median(
+    let path_us = upper_median(
         picks
             .iter()
             .map(|&i| {
@@ -108,7 +105,7 @@ pub fn ledger(n: u64, progress: impl Fn(&str)) -> anyhow::Result<LedgerReport> {
             .collect(),
     );
     let older = ledger.height().saturating_sub(1).max(1);
-    let path_at_us = median(
+    let path_at_us = upper_median(
         picks
             .iter()
             .filter(|&&i| i < ledger.header(older).ok().flatten().map_or(0, |h| h.leaf_count))
@@ -124,7 +121,7 @@ pub fn ledger(n: u64, progress: impl Fn(&str)) -> anyhow::Result<LedgerReport> {
     Ok(LedgerReport {
         credentials: n,
         issue_tps,
-        apply_block_ms: if block_ms.is_empty() { 0.0 } else { median(block_ms) },
+        apply_block_ms: if block_ms.is_empty() { 0.0 } else { upper_median(block_ms) },
         block_txs: config.max_block_txs,
         path_us,
         path_at_us,
@@ -142,9 +139,5 @@ pub fn table(r: &LedgerReport) -> String {
         ("path query, older root (median)", format!("{:.1} us", r.path_at_us), ""),
         ("disk bytes per credential", format!("{:.0} B", r.bytes_per_credential), ""),
     ];
-    let mut out = format!("{:<40} {:>14}  {}\n", "measure", "value", "target");
-    for (k, v, t) in rows {
-        out.push_str(&format!("{k:<40} {v:>14}  {t}\n"));
-    }
-    out
+    super::table((40, 14), rows)
 }

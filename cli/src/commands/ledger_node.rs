@@ -13,17 +13,10 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use zkreg_registry::{BlockProducer, Genesis, Ledger, MempoolConfig, SignedTransaction};
+use zkreg_api::node::now_secs;
+use zkreg_registry::{BlockProducer, Ledger, MempoolConfig, SignedTransaction};
 
-fn now_secs() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
-/// Reads a genesis JSON file.
-pub fn read_genesis(path: &Path) -> anyhow::Result<Genesis> {
-    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok(serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?)
-}
+use crate::files::read_genesis;
 
 /// Runs the node until standard input closes.
 pub fn run(data_dir: &Path, genesis: Option<&Path>, block_ms: u64, max_block_txs: usize) -> anyhow::Result<()> {

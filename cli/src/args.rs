@@ -1,44 +1,27 @@
-//! The `zkreg` command-line program.
+//! The `zkreg` command line: every subcommand and flag (clap).
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-mod bench;
-mod bench_api;
-mod bench_ledger;
-mod cli;
-mod config;
-mod ledger_node;
+use crate::settings::NodeSettings;
 
 /// zkreg: a privacy-preserving credit and identity registry.
 #[derive(Parser)]
 #[command(name = "zkreg", version, about)]
-struct Cli {
+pub struct Cli {
     /// Log lines on standard error: `text` for people, `json` (one object
     /// per line) for a log collector. Which lines: the ZKREG_LOG filter,
     /// e.g. `info` (the default), `debug` (every request and block) or
     /// `zkreg_api=debug,sled=warn`.
     #[arg(long, global = true, env = "ZKREG_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
-    log_format: String,
+    pub log_format: String,
     #[command(subcommand)]
-    command: Command,
-}
-
-/// Sends `tracing` events to standard error, filtered by `ZKREG_LOG`.
-fn init_logs(format: &str) -> anyhow::Result<()> {
-    use tracing_subscriber::EnvFilter;
-    let spec = std::env::var("ZKREG_LOG").unwrap_or_else(|_| "info".to_owned());
-    let filter = EnvFilter::try_new(&spec).with_context(|| format!("ZKREG_LOG={spec} is not a log filter"))?;
-    let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colours).with_writer(std::io::stderr);
-    let installed = if format == "json" { logs.json().try_init() } else { logs.try_init() };
-    installed.map_err(|e| anyhow::anyhow!("installing the log subscriber: {e}"))
+    pub command: Command,
 }
 
 #[derive(Subcommand)]
-enum Command {
+pub enum Command {
     /// One command for a local try-out: keys for a root authority, a
     /// regulator (central-bank) and a bank, a citizen's wallet, a dev
     /// genesis, the trusted setup, and a node with the verifying key
@@ -221,7 +204,7 @@ enum Command {
         #[arg(long, env = "ZKREG_CONFIG")]
         config: Option<PathBuf>,
         #[command(flatten)]
-        settings: config::NodeSettings,
+        settings: NodeSettings,
     },
     /// Run a single ledger node fed with hex-encoded signed transactions on
     /// standard input; prints `ack <tx id> <height> <ok|code>` once a
@@ -259,24 +242,24 @@ enum Command {
 
 /// The governance transaction's signers, common to `zkreg verifier` commands.
 #[derive(clap::Args)]
-struct Governance {
+pub struct Governance {
     /// The node's URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
-    node: String,
+    pub node: String,
     /// A root authority's key file (signs the transaction).
     #[arg(long)]
-    key: PathBuf,
+    pub key: PathBuf,
     /// Other root authorities' key files, each adding its approval
     /// (repeatable; the genesis sets how many distinct authorities must sign).
     #[arg(long = "approver")]
-    approvers: Vec<PathBuf>,
+    pub approvers: Vec<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
 #[derive(Subcommand)]
-enum VerifierCommand {
+pub enum VerifierCommand {
     /// Register a verifier: only its key may then ask for proofs under its
     /// name, for scopes `<name>/<purpose>`.
     Register {
@@ -300,7 +283,7 @@ enum VerifierCommand {
 }
 
 #[derive(Subcommand)]
-enum WalletCommand {
+pub enum WalletCommand {
     /// Create a wallet (seed, holder id, authentication key).
     New {
         /// The wallet file (refuses to overwrite).
@@ -334,7 +317,7 @@ enum WalletCommand {
 }
 
 #[derive(Subcommand)]
-enum BenchCommand {
+pub enum BenchCommand {
     /// Circuit size, setup, proving, verification (single and batch),
     /// Bulletproofs, Poseidon and tree insertion; medians.
     Crypto {
@@ -372,109 +355,4 @@ enum BenchCommand {
         #[arg(long)]
         keys: PathBuf,
     },
-}
-
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    init_logs(&cli.log_format)?;
-    match cli.command {
-        Command::Dev { dir, listen } => cli::dev(&dir, &listen)?,
-        Command::Keys { out, json } => {
-            let key = cli::new_key(&out)?;
-            let public = hex::encode(key.verifying_key().to_bytes());
-            if json {
-                println!("{}", serde_json::json!({"key_file": out, "public_key": public}));
-            } else {
-                println!("{} (public key {public})", out.display());
-            }
-        }
-        Command::Wallet { what: WalletCommand::New { wallet, json } } => cli::wallet_new(&wallet, json)?,
-        Command::Wallet { what: WalletCommand::Show { wallet, json } } => cli::wallet_show(&wallet, json)?,
-        Command::Wallet { what: WalletCommand::Import { wallet, credential, json } } => cli::wallet_import(&wallet, &credential, json)?,
-        Command::Issue { node, key, issuer, schema, holder, bulletproofs, holder_key, value, valid_days, out, json } => {
-            let to = match (holder.as_deref(), holder_key.as_deref(), bulletproofs) {
-                (Some(holder), None, false) => cli::Recipient::HolderId(holder),
-                (None, Some(holder_key), true) => cli::Recipient::HolderKey(holder_key),
-                _ => anyhow::bail!("give --holder <holder id> for a Groth16 credential, or --bulletproofs --holder-key <authentication key>"),
-            };
-            let what = cli::Issuance { issuer: &issuer, schema: &schema, value, valid_days };
-            cli::issue(&node, &key, &what, to, &out, json)?
-        }
-        Command::Revoke { node, key, commitment, json } => cli::revoke(&node, &key, &commitment, json)?,
-        Command::Verifier { what: VerifierCommand::Register { name, verifier_key, governance: g } } => {
-            let key = cli::public_key_arg(&verifier_key)?;
-            cli::governance(&g.node, &g.key, &g.approvers, zkreg_registry::TxBody::RegisterVerifier { name, key }, g.json)?
-        }
-        Command::Verifier { what: VerifierCommand::Retire { name, governance: g } } => {
-            cli::governance(&g.node, &g.key, &g.approvers, zkreg_registry::TxBody::RetireVerifier { name }, g.json)?
-        }
-        Command::Request { node, key, verifier, scope, schema, op, value, hi, issuers, bulletproofs, out, json } => {
-            cli::request(&node, &key, &verifier, &scope, &schema, &op, value, hi, issuers, bulletproofs, &out, json)?
-        }
-        Command::Prove { node, wallet, keys, request, out, bucket_levels, json } => cli::prove(&node, &wallet, &keys, &request, &out, bucket_levels, json)?,
-        Command::Verify { node, key, presentation, json } => cli::verify(&node, &key, &presentation, json)?,
-        Command::Setup { out, json } => {
-            let fp = cli::setup(&out, json)?;
-            if json {
-                println!("{}", serde_json::json!({"dir": out, "fingerprint": hex::encode(fp)}));
-            } else {
-                println!("wrote {}/{{predicate.pk,predicate.vk,predicate.vk.sha256}}", out.display());
-                println!("verifying key fingerprint: {}", hex::encode(fp));
-            }
-        }
-        Command::Bench { what: BenchCommand::Crypto { json, quick } } => {
-            let exe = std::env::current_exe().ok();
-            let report = bench::crypto(quick, exe.as_deref(), |step| eprintln!("bench crypto: {step}…"))?;
-            print!("{}", bench::table(&report));
-            if json {
-                println!("{}", serde_json::to_string(&report)?);
-            }
-        }
-        Command::Bench { what: BenchCommand::ProveOnce { keys } } => bench::prove_once(&keys)?,
-        Command::Bench { what: BenchCommand::Ledger { json, credentials } } => {
-            let report = bench_ledger::ledger(credentials, |step| eprintln!("bench ledger: {step}…"))?;
-            print!("{}", bench_ledger::table(&report));
-            if json {
-                println!("{}", serde_json::to_string(&report)?);
-            }
-        }
-        Command::Bench { what: BenchCommand::Api { json, presentations } } => {
-            let report = bench_api::api(presentations, |step| eprintln!("bench api: {step}…"))?;
-            print!("{}", bench_api::table(&report));
-            if json {
-                println!("{}", serde_json::to_string(&report)?);
-            }
-        }
-        Command::Node { config, settings: flags } => {
-            // ZKREG_CONFIG is clap's (it fills `config`), so the resolver is not given it again.
-            let settings = config::NodeSettings::resolve(flags, config.as_deref(), |name| {
-                if name == config::CONFIG_ENV { None } else { std::env::var(name).ok() }
-            })?;
-            let config::ResolvedNode { config, listen } = settings.into_node(ledger_node::read_genesis)?;
-            let listener = std::net::TcpListener::bind(&listen).with_context(|| format!("binding {listen}"))?;
-            actix_web::rt::System::new().block_on(async move {
-                let (node, server) = zkreg_api::node::start(config, listener)?;
-                eprintln!("zkreg node listening on http://{}", node.addr);
-                server.await?;
-                node.stop().await;
-                Ok::<_, anyhow::Error>(())
-            })?;
-        }
-        Command::LedgerNode { data_dir, genesis, block_ms, max_block_txs } => {
-            ledger_node::run(&data_dir, genesis.as_deref(), block_ms, max_block_txs)?
-        }
-        Command::VerifyChain { data_dir, json } => {
-            let ledger = zkreg_registry::Ledger::open(&data_dir, None)?;
-            match ledger.verify_chain() {
-                Ok(height) if json => println!("{}", serde_json::json!({"ok": true, "height": height})),
-                Ok(height) => println!("chain verified from genesis to height {height}"),
-                Err(e) if json => {
-                    println!("{}", serde_json::json!({"ok": false, "height": e.height, "reason": e.reason}));
-                    std::process::exit(1);
-                }
-                Err(e) => anyhow::bail!("verify-chain failed at {e}"),
-            }
-        }
-    }
-    Ok(())
 }

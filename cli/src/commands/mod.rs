@@ -1,0 +1,21 @@
+//! One module per `zkreg` subcommand; each has a `run` that does the
+//! command's work and prints its answer.
+
+pub mod dev;
+pub mod issue;
+pub mod keys;
+pub mod ledger_node;
+pub mod node;
+pub mod prove;
+pub mod request;
+pub mod revoke;
+pub mod setup;
+pub mod verifier;
+pub mod verify;
+pub mod verify_chain;
+pub mod wallet;
+
+/// Today as days since the Unix epoch, by the node library's clock.
+pub fn today() -> u32 {
+    (zkreg_api::node::now_secs() / 86_400) as u32
+}
