@@ -1,0 +1,465 @@
+//! The `zkreg` command line: every subcommand and flag (clap).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::settings::NodeSettings;
+
+/// zkreg: a privacy-preserving credit and identity registry.
+#[derive(Parser)]
+#[command(name = "zkreg", version, about)]
+pub struct Cli {
+    /// Log lines on standard error: `text` for people, `json` (one object
+    /// per line) for a log collector. Which lines: the ZKREG_LOG filter,
+    /// e.g. `info` (the default), `debug` (every request and block) or
+    /// `zkreg_api=debug,sled=warn`.
+    #[arg(long, global = true, env = "ZKREG_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// One command for a local try-out: keys for a root authority, a
+    /// regulator (central-bank) and a bank, a citizen's wallet, a dev
+    /// genesis, the trusted setup, and a node with the verifying key
+    /// registered; prints what to try next.
+    Dev {
+        /// Directory for everything `dev` creates (reused on the next run).
+        #[arg(long, default_value = "zkreg-dev")]
+        dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// The predicate keys to use (a directory `zkreg ceremony finalize`
+        /// wrote); without it, a one-party setup under DIR/keys.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+    },
+    /// Create an ed25519 key file (regulator, bank, root authority).
+    Keys {
+        /// Where to write the key (refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A holder's wallet: new, show, import a credential.
+    Wallet {
+        #[command(subcommand)]
+        what: WalletCommand,
+    },
+    /// Regulator: issue a credential (Groth16 to a holder id, or Bulletproofs
+    /// to a holder's authentication key) and write the holder's credential file.
+    Issue {
+        /// The node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The regulator's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The regulator's registered name.
+        #[arg(long)]
+        issuer: String,
+        /// Schema (e.g. credit-score, licence.food-business).
+        #[arg(long)]
+        schema: String,
+        /// The holder id (`zkreg wallet show`), for a Groth16 credential.
+        #[arg(long, required_unless_present = "bulletproofs", conflicts_with = "bulletproofs")]
+        holder: Option<String>,
+        /// Issue a Bulletproofs (Pedersen) credential instead: no trusted
+        /// setup, but its presentations are linkable (the commitment is visible).
+        #[arg(long, requires = "holder_key")]
+        bulletproofs: bool,
+        /// The holder's authentication key (`zkreg wallet show`), for a
+        /// Bulletproofs credential.
+        #[arg(long, requires = "bulletproofs")]
+        holder_key: Option<String>,
+        /// The value (a score, a licence class…).
+        #[arg(long)]
+        value: u64,
+        /// Days from today the credential stays valid.
+        #[arg(long, default_value_t = 365)]
+        valid_days: u32,
+        /// Credential file for the holder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Regulator: revoke a credential it issued.
+    Revoke {
+        /// The node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The regulator's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The credential's commitment (hex, as `zkreg issue` printed it).
+        #[arg(long)]
+        commitment: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Root authorities: register or retire a verifier (a bank) on the ledger.
+    Verifier {
+        #[command(subcommand)]
+        what: VerifierCommand,
+    },
+    /// Bank: create a proof request with a fresh challenge and sign it.
+    Request {
+        /// The node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The bank's key file (signs the API call).
+        #[arg(long)]
+        key: PathBuf,
+        /// The bank's name.
+        #[arg(long)]
+        verifier: String,
+        /// The bank's scope (holders get one pseudonym per scope).
+        #[arg(long)]
+        scope: String,
+        /// Schema the predicate is about.
+        #[arg(long)]
+        schema: String,
+        /// One of >=, <=, ==, between.
+        #[arg(long)]
+        op: String,
+        /// The threshold (or the lower bound of `between`).
+        #[arg(long)]
+        value: u64,
+        /// Upper bound of `between`.
+        #[arg(long)]
+        hi: Option<u64>,
+        /// Accepted issuers (repeatable; default: any authorised issuer).
+        #[arg(long = "issuer")]
+        issuers: Vec<String>,
+        /// Ask for a Bulletproofs range proof instead of Groth16 (linkable).
+        #[arg(long)]
+        bulletproofs: bool,
+        /// Where to write the request.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Holder: prove locally that the wallet satisfies a request.
+    Prove {
+        /// The node's URL (only a bucket of the tree is fetched).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The wallet file.
+        #[arg(long)]
+        wallet: PathBuf,
+        /// Directory with predicate.pk.
+        #[arg(long)]
+        keys: PathBuf,
+        /// The request file.
+        #[arg(long)]
+        request: PathBuf,
+        /// Where to write the presentation.
+        #[arg(long)]
+        out: PathBuf,
+        /// Bucket height in levels: the node learns only which 4^levels leaves.
+        #[arg(long, default_value_t = 5)]
+        bucket_levels: usize,
+        /// Print one JSON object instead of text (and no spinner).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bank: verify a presentation on the node that issued its request.
+    Verify {
+        /// The node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The bank's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The presentation file.
+        #[arg(long)]
+        presentation: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate the predicate circuit's Groth16 keys (the trusted setup) and
+    /// write them with the verifying key's fingerprint.
+    Setup {
+        /// Directory to write predicate.pk, predicate.vk and predicate.vk.sha256 into.
+        #[arg(long, default_value = "zkreg-keys")]
+        out: PathBuf,
+        /// Print one JSON object instead of text (and no spinner).
+        #[arg(long)]
+        json: bool,
+    },
+    /// The multi-party trusted setup of the predicate circuit (Groth16 phase
+    /// 2 in the snarkjs .zkey format; see the README's runbook).
+    Ceremony {
+        #[command(subcommand)]
+        what: CeremonyCommand,
+    },
+    /// Files for other tools.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
+    /// Run a node: the ledger and the REST API under /v1. Each setting comes
+    /// from its flag, else its environment variable, else the --config file,
+    /// else its default.
+    Node {
+        /// TOML file with any of the settings below, keys named as the flags
+        /// with `_` for `-` (e.g. `block_ms = 50`); unknown keys are an error.
+        #[arg(long, env = "ZKREG_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        settings: NodeSettings,
+    },
+    /// Run a single ledger node fed with hex-encoded signed transactions on
+    /// standard input; prints `ack <tx id> <height> <ok|code>` once a
+    /// transaction's block is on disk.
+    LedgerNode {
+        /// Data directory (sled).
+        #[arg(long, default_value = "zkreg-data")]
+        data_dir: PathBuf,
+        /// Genesis file (needed for a new data directory).
+        #[arg(long)]
+        genesis: Option<PathBuf>,
+        /// Cut a block at least this often (milliseconds).
+        #[arg(long, default_value_t = 20)]
+        block_ms: u64,
+        /// Most transactions per block.
+        #[arg(long, default_value_t = 4096)]
+        max_block_txs: usize,
+    },
+    /// Replay the chain in a data directory from genesis and report the first
+    /// block whose header, transactions or tree nodes do not match.
+    VerifyChain {
+        /// Data directory (sled).
+        #[arg(long, default_value = "zkreg-data")]
+        data_dir: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure this machine.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+}
+
+/// The governance transaction's signers, common to `zkreg verifier` commands.
+#[derive(clap::Args)]
+pub struct Governance {
+    /// The node's URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub node: String,
+    /// A root authority's key file (signs the transaction).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Other root authorities' key files, each adding its approval
+    /// (repeatable; the genesis sets how many distinct authorities must sign).
+    #[arg(long = "approver")]
+    pub approvers: Vec<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum VerifierCommand {
+    /// Register a verifier: only its key may then ask for proofs under its
+    /// name, for scopes `<name>/<purpose>`.
+    Register {
+        /// The verifier's name (no `/`).
+        #[arg(long)]
+        name: String,
+        /// The verifier's ed25519 public key (64 hex digits), or its key file.
+        #[arg(long)]
+        verifier_key: String,
+        #[command(flatten)]
+        governance: Governance,
+    },
+    /// Retire a verifier: its key can no longer ask for proofs.
+    Retire {
+        /// The verifier's name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        governance: Governance,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum WalletCommand {
+    /// Create a wallet (seed, holder id, authentication key).
+    New {
+        /// The wallet file (refuses to overwrite).
+        #[arg(long, default_value = "wallet.json")]
+        wallet: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the holder id to give a regulator, and the credentials held.
+    Show {
+        /// The wallet file.
+        #[arg(long, default_value = "wallet.json")]
+        wallet: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a credential file from a regulator (checked against the holder
+    /// id, or for a Bulletproofs credential the authentication key).
+    Import {
+        /// The wallet file.
+        #[arg(long, default_value = "wallet.json")]
+        wallet: PathBuf,
+        /// The credential file.
+        credential: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Circuit size, setup, proving, verification (single and batch),
+    /// Bulletproofs, Poseidon and tree insertion; medians.
+    Crypto {
+        /// Print the table, then one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+        /// Fewer samples (for a quick look; CI uses this).
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Issuance throughput (signature checks, tree insert, flush), block
+    /// application, path queries and disk bytes per credential.
+    Ledger {
+        /// Print the table, then one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+        /// Credentials to issue (the issue's disk figure is at 1,000,000).
+        #[arg(long, default_value_t = 1_000_000)]
+        credentials: u64,
+    },
+    /// Presentations verified per second over HTTP (32 clients), through the
+    /// batch endpoint, and in-process in the same run.
+    Api {
+        /// Print the table, then one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+        /// Presentations per HTTP set (two sets are proved before measuring).
+        #[arg(long, default_value_t = 192)]
+        presentations: usize,
+    },
+    /// Load a proving key, prove once and print peak memory (used by `bench crypto`).
+    #[command(hide = true)]
+    ProveOnce {
+        /// Directory holding predicate.pk.
+        #[arg(long)]
+        keys: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CeremonyCommand {
+    /// A small powers-of-tau file (snarkjs .ptau) from this machine's
+    /// entropy, for a try-out; a real ceremony starts from a public phase 1.
+    DevPtau {
+        /// Where to write it (refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// From a phase-1 .ptau, write OUT/predicate.r1cs and the initial zkey OUT/predicate_0000.zkey.
+    Init {
+        /// The powers-of-tau file (snarkjs .ptau).
+        #[arg(long)]
+        ptau: PathBuf,
+        /// Directory to write into (the files must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add one contribution with fresh entropy; prints the hash to publish.
+    Contribute {
+        /// The previous zkey.
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// The new zkey (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        /// The contributor's name, recorded in the transcript.
+        #[arg(long)]
+        name: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replay every contribution from the circuit and the phase 1; list the
+    /// contributors or name the first bad step.
+    Verify {
+        /// The circuit (`init` wrote it).
+        #[arg(long)]
+        r1cs: PathBuf,
+        /// The phase-1 .ptau the ceremony started from.
+        #[arg(long)]
+        ptau: PathBuf,
+        /// The zkey to check.
+        #[arg(long)]
+        zkey: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the proving and verifying keys of the last contribution.
+    Finalize {
+        /// The last zkey.
+        #[arg(long)]
+        zkey: PathBuf,
+        /// Key directory (predicate.pk, predicate.vk, predicate.vk.sha256).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ExportCommand {
+    /// A presentation's Groth16 proofs for snarkjs: verification_key.json,
+    /// and proof_<i>.json with public_<i>.json per proof.
+    Snarkjs {
+        /// The presentation.
+        #[arg(long)]
+        presentation: PathBuf,
+        /// The proof request it answers (its public signals depend on it).
+        #[arg(long)]
+        request: PathBuf,
+        /// The key directory (predicate.vk).
+        #[arg(long)]
+        keys: PathBuf,
+        /// Directory to write into.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,101 @@
+//! `zkreg dev`: one command for a local try-out: keys for a root authority,
+//! a regulator and a bank, a citizen's wallet, a dev genesis, the trusted
+//! setup, and a node with the verifying key and the bank registered.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use ark_serialize::CanonicalSerialize;
+use ed25519_dalek::SigningKey;
+
+use zkreg_api::client::Client;
+use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
+use zkreg_registry::{Genesis, TxBody};
+
+use super::{setup::setup, wallet};
+use crate::files::{new_key, read_genesis, read_key};
+
+/// The verifier `zkreg dev` registers for `bank.key`.
+pub const DEV_VERIFIER: &str = "bank-a";
+
+/// `zkreg dev`: a ready local node under `dir`, with the predicate keys in
+/// `keys` (from `zkreg ceremony finalize`) if given, else a one-party setup
+/// under `dir/keys`.
+pub fn run(dir: &Path, listen: &str, keys: Option<&Path>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let path = |name: &str| -> PathBuf { dir.join(name) };
+    let key = |name: &str| -> anyhow::Result<SigningKey> {
+        let p = path(name);
+        if p.exists() { read_key(&p) } else { new_key(&p) }
+    };
+    let authority = key("authority.key")?;
+    let regulator = key("central-bank.key")?;
+    let bank = key("bank.key")?;
+    if !path("citizen.wallet.json").exists() {
+        wallet::new(&path("citizen.wallet.json"), false)?;
+    }
+    let genesis_path = path("genesis.json");
+    let genesis = if genesis_path.exists() {
+        read_genesis(&genesis_path)?
+    } else {
+        let g = Genesis::development(
+            "zkreg-dev",
+            zkreg_api::now_secs(),
+            &authority.verifying_key().to_bytes(),
+            ("central-bank", &regulator.verifying_key().to_bytes()),
+            &["credit-score", "licence.food-business"],
+            16,
+        );
+        std::fs::write(&genesis_path, serde_json::to_vec_pretty(&g)?)?;
+        g
+    };
+    let keys_dir = keys.map_or_else(|| path("keys"), Path::to_path_buf);
+    if keys.is_some() && !keys_dir.join(zkreg_prover::keys::VERIFYING_KEY_FILE).exists() {
+        anyhow::bail!("{} holds no {}: give the directory `zkreg ceremony finalize --out` wrote", keys_dir.display(), zkreg_prover::keys::VERIFYING_KEY_FILE);
+    }
+    if !keys_dir.join(zkreg_prover::keys::PROVING_KEY_FILE).exists() {
+        eprintln!("trusted setup of the predicate circuit (development only: the toxic waste is discarded but not ceremonially)…");
+        setup(&keys_dir, false)?;
+    }
+    let vk = zkreg_prover::keys::load_verifying_key(&keys_dir.join(zkreg_prover::keys::VERIFYING_KEY_FILE))?;
+    let mut config = zkreg_api::NodeConfig::new(path("data"), Some(genesis.clone()));
+    config.block_interval = std::time::Duration::from_millis(50);
+    let listener = std::net::TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    actix_web::rt::System::new().block_on(async move {
+        let (node, server) = zkreg_api::start(config, listener)?;
+        let server = actix_web::rt::spawn(server);
+        let register_url = url.clone();
+        let registration = std::thread::spawn(move || -> anyhow::Result<()> {
+            let client = Client::new(&register_url);
+            let fp = zkreg_circuits::fingerprint::fingerprint(&vk);
+            let registered = client.verifying_keys()?;
+            if !registered.iter().any(|k| k.circuit_id == PREDICATE_CIRCUIT_ID && k.fingerprint == hex::encode(fp)) {
+                let mut bytes = Vec::new();
+                vk.serialize_compressed(&mut bytes)?;
+                client.submit(&genesis.chain_id, &authority, TxBody::RegisterVerifyingKey { circuit_id: PREDICATE_CIRCUIT_ID.into(), fingerprint: fp, key: bytes })?;
+            }
+            let verifiers = client.verifiers()?;
+            if !verifiers.iter().any(|v| v.name == DEV_VERIFIER && v.active) {
+                client.submit(&genesis.chain_id, &authority, TxBody::RegisterVerifier { name: DEV_VERIFIER.into(), key: bank.verifying_key().to_bytes() })?;
+            }
+            Ok(())
+        });
+        actix_web::rt::task::spawn_blocking(move || registration.join()).await.map_err(|e| anyhow::anyhow!("{e}"))?.map_err(|_| anyhow::anyhow!("registration panicked"))??;
+        let d = dir.display();
+        let k = keys_dir.display();
+        println!("zkreg dev node on {url} (data in {d}/data); verifying key registered; {d}/bank.key registered as verifier `{DEV_VERIFIER}`.");
+        println!("Try, in another shell (zkreg = cargo run --release --bin zkreg --):");
+        println!("  zkreg wallet show --wallet {d}/citizen.wallet.json");
+        println!("  zkreg issue --node {url} --key {d}/central-bank.key --issuer central-bank --schema credit-score --holder <holder id> --value 720 --out {d}/credit.json");
+        println!("  zkreg wallet import --wallet {d}/citizen.wallet.json {d}/credit.json");
+        println!("  zkreg request --node {url} --key {d}/bank.key --verifier bank-a --scope bank-a/loans --schema credit-score --op '>=' --value 700 --out {d}/request.json");
+        println!("  zkreg prove --node {url} --wallet {d}/citizen.wallet.json --keys {k} --request {d}/request.json --out {d}/presentation.json");
+        println!("  zkreg verify --node {url} --key {d}/bank.key --presentation {d}/presentation.json");
+        println!("More (a licence, Bulletproofs, revocation): the README's walkthrough. The API: {url}/v1/openapi.json, metrics: {url}/metrics.");
+        println!("Ctrl-C stops the node.");
+        server.await.map_err(|e| anyhow::anyhow!("{e}"))??;
+        node.stop().await;
+        Ok::<_, anyhow::Error>(())
+    })
+}

@@ -1,0 +1,133 @@
+//! `zkreg issue`: a regulator issues a credential (Groth16 to a holder id,
+//! or Bulletproofs to a holder's authentication key) and writes the
+//! holder's credential file.
+
+use std::path::Path;
+
+use anyhow::Context;
+use ed25519_dalek::SigningKey;
+use rand::rngs::OsRng;
+use serde_json::json;
+
+use zkreg_api::client::Client;
+use zkreg_circuits::field::{fr_from_hex, fr_to_bytes, fr_to_hex};
+use zkreg_circuits::range_statement::PedersenOpening;
+use zkreg_prover::CredentialOpening;
+use zkreg_registry::TxBody;
+
+use super::today;
+use crate::files::{hex32, read_key, write_new, CredentialFile, RangeCredentialFile};
+use crate::output::print;
+
+/// The recipient the flags name: `--holder` alone for a Groth16
+/// credential, `--bulletproofs --holder-key` for a Bulletproofs one.
+pub fn recipient<'a>(holder: Option<&'a str>, holder_key: Option<&'a str>, bulletproofs: bool) -> anyhow::Result<Recipient<'a>> {
+    match (holder, holder_key, bulletproofs) {
+        (Some(holder), None, false) => Ok(Recipient::HolderId(holder)),
+        (None, Some(holder_key), true) => Ok(Recipient::HolderKey(holder_key)),
+        _ => anyhow::bail!("give --holder <holder id> for a Groth16 credential, or --bulletproofs --holder-key <authentication key>"),
+    }
+}
+
+
+/// Whom `zkreg issue` issues to.
+pub enum Recipient<'a> {
+    /// A Groth16 credential for a holder id (`zkreg wallet show`).
+    HolderId(&'a str),
+    /// A Bulletproofs credential registered with a holder's ed25519
+    /// authentication key (`zkreg wallet show`).
+    HolderKey(&'a str),
+}
+
+/// What `zkreg issue` issues.
+pub struct Issuance<'a> {
+    /// The regulator's registered name.
+    pub issuer: &'a str,
+    /// The schema.
+    pub schema: &'a str,
+    /// The value (a score, a licence class…).
+    pub value: u64,
+    /// Days from today the credential stays valid.
+    pub valid_days: u32,
+}
+
+/// `zkreg issue`: the regulator commits to the value on its side, registers
+/// only the commitment on the ledger, and writes the credential file for
+/// the holder (refusing to overwrite one).
+pub fn run(node: &str, key: &Path, what: &Issuance, to: Recipient, out: &Path, as_json: bool) -> anyhow::Result<()> {
+    let key = read_key(key)?;
+    if out.exists() {
+        anyhow::bail!("{} exists; not overwriting it", out.display());
+    }
+    let expiry = today().checked_add(what.valid_days).context("--valid-days is too large")?;
+    let (file, body) = match to {
+        Recipient::HolderId(holder) => {
+            let holder_id = fr_from_hex(holder).context("--holder must be the holder id printed by `zkreg wallet show`")?;
+            let opening = CredentialOpening::issue(what.schema, what.issuer, holder_id, what.value, expiry, &mut OsRng);
+            let body = TxBody::IssueCredential { schema: what.schema.into(), inner: fr_to_bytes(&opening.inner(holder_id)) };
+            (CredentialFile::Groth16(opening), body)
+        }
+        Recipient::HolderKey(holder_key) => {
+            let holder_key = hex32(holder_key, "--holder-key (the authentication key printed by `zkreg wallet show`)")?;
+            ed25519_dalek::VerifyingKey::from_bytes(&holder_key).ok().filter(|k| !k.is_weak()).context("--holder-key is not a valid ed25519 public key")?;
+            let opening = PedersenOpening::random(what.value, &mut OsRng);
+            let commitment = opening.commit().to_bytes();
+            let body = TxBody::IssueRangeCredential { schema: what.schema.into(), commitment, holder_key, expiry };
+            let file = RangeCredentialFile {
+                schema: what.schema.into(),
+                issuer: what.issuer.into(),
+                expiry,
+                holder_key: hex::encode(holder_key),
+                commitment: hex::encode(commitment),
+                opening,
+            };
+            (CredentialFile::Bulletproofs(file), body)
+        }
+    };
+    let client = Client::new(node);
+    check_issuer_name(&client, &key, what)?;
+    let receipt = client.submit(&client.chain_id()?, &key, body)?;
+    let (file, kind, commitment) = match file {
+        CredentialFile::Groth16(mut opening) => {
+            // The ledger computed the leaf from the issuer name our key is
+            // registered under: it must be the commitment the file names.
+            if receipt.commitment.as_deref().map(|c| c.trim_start_matches("0x")) != Some(&hex::encode(fr_to_bytes(&opening.commitment))) {
+                anyhow::bail!("the ledger appended another leaf than this credential's commitment (is --issuer the name this key is registered under?)");
+            }
+            opening.leaf_index = receipt.leaf_index;
+            let cm = fr_to_hex(&opening.commitment);
+            (CredentialFile::Groth16(opening), "groth16", cm)
+        }
+        CredentialFile::Bulletproofs(file) => {
+            let cm = file.commitment.clone();
+            (CredentialFile::Bulletproofs(file), "bulletproofs", cm)
+        }
+    };
+    write_new(out, &serde_json::to_vec_pretty(&file)?)?;
+    let leaf_index = receipt.leaf_index;
+    let answer = json!({"kind": kind, "schema": what.schema, "issuer": what.issuer, "commitment": commitment, "leaf_index": leaf_index,
+                        "expiry": expiry, "height": receipt.height, "tx_id": receipt.tx_id, "credential_file": out});
+    print(as_json, answer, || {
+        let at = leaf_index.map(|i| format!(" at leaf {i}")).unwrap_or_default();
+        format!("issued {} credential {}{at} in block {}; commitment {commitment}; credential file: {}", kind, what.schema, receipt.height, out.display())
+    });
+    Ok(())
+}
+
+
+/// Refuses, before anything is submitted, to issue under an issuer name
+/// that is not the one `key` is registered under, or for a schema that name
+/// may not issue: the ledger computes the leaf from the registered name, so
+/// the credential file would not open it.
+fn check_issuer_name(client: &Client, key: &SigningKey, what: &Issuance) -> anyhow::Result<()> {
+    let me = hex::encode(key.verifying_key().to_bytes());
+    let issuers = client.issuers()?;
+    let mine = issuers.iter().find(|i| i.key == me && i.active).context("this key is not an active regulator's on the ledger")?;
+    if mine.name != what.issuer {
+        anyhow::bail!("this key is registered as issuer `{}`, not `{}`", mine.name, what.issuer);
+    }
+    if !mine.schemas.iter().any(|s| s == what.schema) {
+        anyhow::bail!("issuer `{}` may not issue schema `{}`", what.issuer, what.schema);
+    }
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! The `zkreg` command-line program.
+#![forbid(unsafe_code)]
+
+use anyhow::Context;
+use clap::Parser;
+
+use args::{CeremonyCommand, Cli, Command, ExportCommand, VerifierCommand, WalletCommand};
+use commands::{ceremony, dev, issue, keys, ledger_node, node, prove, request, revoke, setup, verifier, verify, verify_chain, wallet};
+
+mod args;
+mod bench;
+mod commands;
+mod files;
+mod output;
+mod settings;
+
+/// Sends `tracing` events to standard error, filtered by `ZKREG_LOG`.
+fn init_logs(format: &str) -> anyhow::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let spec = std::env::var("ZKREG_LOG").unwrap_or_else(|_| "info".to_owned());
+    let filter = EnvFilter::try_new(&spec).with_context(|| format!("ZKREG_LOG={spec} is not a log filter"))?;
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colours).with_writer(std::io::stderr);
+    let installed = if format == "json" { logs.json().try_init() } else { logs.try_init() };
+    installed.map_err(|e| anyhow::anyhow!("installing the log subscriber: {e}"))
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logs(&cli.log_format)?;
+    match cli.command {
+        Command::Dev { dir, listen, keys } => dev::run(&dir, &listen, keys.as_deref()),
+        Command::Keys { out, json } => keys::run(&out, json),
+        Command::Wallet { what: WalletCommand::New { wallet, json } } => wallet::new(&wallet, json),
+        Command::Wallet { what: WalletCommand::Show { wallet, json } } => wallet::show(&wallet, json),
+        Command::Wallet { what: WalletCommand::Import { wallet, credential, json } } => wallet::import(&wallet, &credential, json),
+        Command::Issue { node, key, issuer, schema, holder, bulletproofs, holder_key, value, valid_days, out, json } => {
+            let to = issue::recipient(holder.as_deref(), holder_key.as_deref(), bulletproofs)?;
+            let what = issue::Issuance { issuer: &issuer, schema: &schema, value, valid_days };
+            issue::run(&node, &key, &what, to, &out, json)
+        }
+        Command::Revoke { node, key, commitment, json } => revoke::run(&node, &key, &commitment, json),
+        Command::Verifier { what: VerifierCommand::Register { name, verifier_key, governance } } => verifier::register(name, &verifier_key, &governance),
+        Command::Verifier { what: VerifierCommand::Retire { name, governance } } => verifier::retire(name, &governance),
+        Command::Request { node, key, verifier, scope, schema, op, value, hi, issuers, bulletproofs, out, json } => {
+            request::run(&node, &key, &verifier, &scope, &schema, &op, value, hi, issuers, bulletproofs, &out, json)
+        }
+        Command::Prove { node, wallet, keys, request, out, bucket_levels, json } => prove::run(&node, &wallet, &keys, &request, &out, bucket_levels, json),
+        Command::Verify { node, key, presentation, json } => verify::run(&node, &key, &presentation, json),
+        Command::Setup { out, json } => setup::run(&out, json),
+        Command::Ceremony { what: CeremonyCommand::DevPtau { out, json } } => ceremony::dev_ptau(&out, json),
+        Command::Ceremony { what: CeremonyCommand::Init { ptau, out, json } } => ceremony::init(&ptau, &out, json),
+        Command::Ceremony { what: CeremonyCommand::Contribute { input, out, name, json } } => ceremony::contribute(&input, &out, &name, json),
+        Command::Ceremony { what: CeremonyCommand::Verify { r1cs, ptau, zkey, json } } => ceremony::verify(&r1cs, &ptau, &zkey, json),
+        Command::Ceremony { what: CeremonyCommand::Finalize { zkey, out, json } } => ceremony::finalize(&zkey, &out, json),
+        Command::Export { what: ExportCommand::Snarkjs { presentation, request, keys, out, json } } => {
+            ceremony::export_snarkjs(&presentation, &request, &keys, &out, json)
+        }
+        Command::Node { config, settings } => node::run(config.as_deref(), settings),
+        Command::LedgerNode { data_dir, genesis, block_ms, max_block_txs } => ledger_node::run(&data_dir, genesis.as_deref(), block_ms, max_block_txs),
+        Command::VerifyChain { data_dir, json } => verify_chain::run(&data_dir, json),
+        Command::Bench { what } => bench::run(what),
+    }
+}
