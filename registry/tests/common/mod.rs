@@ -2,22 +2,23 @@
 //! genesis, a ledger on real sled files in a fresh temporary directory,
 //! nonce bookkeeping, credential commitments and a state snapshot.
 //!
-//! Used by `registry/tests/ledger.rs` and (through `#[path]`) by the root
-//! package's `tests/ledger_proofs.rs`, so it names only crates both have.
+//! Used by the `registry/tests/ledger_*.rs` suites and (through `#[path]`)
+//! by the root package's `tests/ledger_proofs.rs`, so it names only crates
+//! both have.
 #![allow(dead_code)]
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use ark_bn254::Fr;
-use ark_ff::UniformRand;
+use ark_ff::{BigInteger, PrimeField, UniformRand};
 use ed25519_dalek::SigningKey;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use tempfile::TempDir;
 
 use zkreg_circuits::commitment::{holder_id, CredentialFields};
-use zkreg_circuits::field::{fr_to_bytes, label, LabelDomain};
+use zkreg_circuits::field::{fr_from_bytes, fr_to_bytes, label, LabelDomain};
 use zkreg_circuits::range_statement::PedersenOpening;
 use zkreg_registry::genesis::{GenesisRegulator, GenesisSchema};
 use zkreg_registry::{
@@ -364,6 +365,21 @@ pub fn revoke(commitment: [u8; 32]) -> TxBody {
 /// The error code of a receipt (`None` if it was applied).
 pub fn code(receipt: &Receipt) -> Option<&str> {
     receipt.error.as_ref().map(|(code, _)| code.as_str())
+}
+
+/// The field element stored as `bytes` (a Groth16 leaf, a tree root).
+pub fn fr(bytes: &[u8; 32]) -> Fr {
+    fr_from_bytes(bytes).unwrap_or_else(|e| panic!("commitment bytes: {e}"))
+}
+
+/// The BN254 scalar modulus `r`, big-endian: the smallest non-canonical encoding.
+pub fn modulus_bytes() -> [u8; 32] {
+    Fr::MODULUS.to_bytes_be().try_into().unwrap()
+}
+
+/// `RegisterSchema` of `name`, without a description.
+pub fn schema_body(name: &str) -> TxBody {
+    TxBody::RegisterSchema { name: name.into(), description: String::new() }
 }
 
 /// The state a transaction can change: tree, registry (nonces included),
