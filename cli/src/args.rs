@@ -342,6 +342,10 @@ pub enum BenchCommand {
         /// Fewer samples (for a quick look; CI uses this).
         #[arg(long)]
         quick: bool,
+        /// Also prove with a key from a dev phase-2 ceremony and compare
+        /// (adds a minute or more for the ceremony's init).
+        #[arg(long)]
+        ceremony: bool,
     },
     /// Issuance throughput (signature checks, tree insert, flush), block
     /// application, path queries and disk bytes per credential.

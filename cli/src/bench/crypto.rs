@@ -51,6 +51,21 @@ pub struct CryptoReport {
     pub prove_peak_rss_mib: Option<f64>,
     /// Samples per Groth16 proving median.
     pub prove_samples: usize,
+    /// With `--ceremony`: proving with the one-party key and with a key from
+    /// a phase-2 ceremony (`zkreg ceremony`), samples interleaved in this run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ceremony: Option<CeremonyComparison>,
+}
+
+/// Proving with a ceremony key against the one-party key, same run, same statement.
+#[derive(Debug, Serialize)]
+pub struct CeremonyComparison {
+    /// Median proving time with the one-party key (libsnark reduction).
+    pub prove_ms_one_party: f64,
+    /// Median proving time with the ceremony key (circom reduction).
+    pub prove_ms_ceremony: f64,
+    /// `prove_ms_ceremony / prove_ms_one_party`.
+    pub ceremony_vs_one_party: f64,
 }
 
 /// The median: the middle sample, or the mean of the two middle ones.
@@ -126,7 +141,7 @@ pub fn constraint_count() -> usize {
 
 /// Runs the benchmark. `quick` takes fewer samples. `self_exe`, if given, is
 /// re-run as `bench prove-once` to measure a prove's peak memory in isolation.
-pub fn crypto(quick: bool, self_exe: Option<&Path>, progress: impl Fn(&str)) -> anyhow::Result<CryptoReport> {
+pub fn crypto(quick: bool, with_ceremony: bool, self_exe: Option<&Path>, progress: impl Fn(&str)) -> anyhow::Result<CryptoReport> {
     let mut rng = ChaCha20Rng::seed_from_u64(0xbe4c);
     let (prove_n, verify_n, batch_n, bp_n) = if quick { (5, 21, 3, 11) } else { (15, 101, 9, 31) };
 
@@ -153,6 +168,22 @@ pub fn crypto(quick: bool, self_exe: Option<&Path>, progress: impl Fn(&str)) -> 
     let prove_ms = samples_ms(prove_n, || {
         fixture.prove(&prover, challenge, &mut rng);
     });
+
+    let ceremony = if with_ceremony {
+        progress("ceremony key (dev phase 1, init, one contribution; a minute or more)");
+        let (ceremony_pk, _) = zkreg_verifier::ceremony::dev_ceremony_keys(&mut rng)?;
+        let ceremony_prover = PredicateProver::new(ceremony_pk)?;
+        progress("prove with both keys, interleaved");
+        let (mut one_party, mut from_ceremony) = (Vec::new(), Vec::new());
+        for _ in 0..prove_n {
+            one_party.push(time_ms(|| fixture.prove(&prover, challenge, &mut rng)).1);
+            from_ceremony.push(time_ms(|| fixture.prove(&ceremony_prover, challenge, &mut rng)).1);
+        }
+        let (prove_ms_one_party, prove_ms_ceremony) = (median(one_party), median(from_ceremony));
+        Some(CeremonyComparison { prove_ms_one_party, prove_ms_ceremony, ceremony_vs_one_party: prove_ms_ceremony / prove_ms_one_party })
+    } else {
+        None
+    };
 
     progress("verify");
     let proofs: Vec<_> = (0..64u64).map(|i| fixture.prove(&prover, Fr::from(i), &mut rng)).collect();
@@ -256,6 +287,7 @@ pub fn crypto(quick: bool, self_exe: Option<&Path>, progress: impl Fn(&str)) -> 
         tree_insert_us,
         prove_peak_rss_mib,
         prove_samples: prove_n,
+        ceremony,
     })
 }
 
@@ -297,5 +329,11 @@ pub fn table(r: &CryptoReport) -> String {
             "< 100 MB",
         ),
     ];
+    let mut rows = rows;
+    if let Some(c) = &r.ceremony {
+        rows.push(("prove, one-party key (interleaved)", format!("{:.1} ms", c.prove_ms_one_party), ""));
+        rows.push(("prove, ceremony key (interleaved)", format!("{:.1} ms", c.prove_ms_ceremony), ""));
+        rows.push(("ceremony / one-party", format!("{:.2}x", c.ceremony_vs_one_party), "~1.00x"));
+    }
     super::table((40, 14), rows)
 }

@@ -12,9 +12,9 @@ pub mod ledger;
 /// Runs the benchmark `what` names, with its progress on standard error.
 pub fn run(what: BenchCommand) -> anyhow::Result<()> {
     match what {
-        BenchCommand::Crypto { json, quick } => {
+        BenchCommand::Crypto { json, quick, ceremony } => {
             let exe = std::env::current_exe().ok();
-            let report = crypto::crypto(quick, exe.as_deref(), |step| eprintln!("bench crypto: {step}…"))?;
+            let report = crypto::crypto(quick, ceremony, exe.as_deref(), |step| eprintln!("bench crypto: {step}…"))?;
             show(&crypto::table(&report), json, &report)
         }
         BenchCommand::ProveOnce { keys } => crypto::prove_once(&keys),
