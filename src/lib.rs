@@ -172,3 +172,24 @@ pub fn g2_point_outside_subgroup() -> ark_bn254::G2Affine {
         x += ark_bn254::Fq2::one();
     }
 }
+
+/// The pinned snarkjs binary (`ZKREG_SNARKJS`, else `tools/node_modules/.bin/snarkjs`),
+/// or `None` (after a note on stderr) if the live check is to be skipped.
+/// Panics if it is missing and `ZKREG_REQUIRE_SNARKJS=1`.
+pub fn locate_snarkjs() -> Option<std::path::PathBuf> {
+    let path = match std::env::var_os("ZKREG_SNARKJS") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/node_modules/.bin/snarkjs"),
+    };
+    if path.is_file() {
+        return Some(path);
+    }
+    if std::env::var("ZKREG_REQUIRE_SNARKJS").as_deref() == Ok("1") {
+        panic!(
+            "snarkjs not found at {} but ZKREG_REQUIRE_SNARKJS=1: run `npm ci --prefix tools` (or set ZKREG_SNARKJS)",
+            path.display()
+        );
+    }
+    eprintln!("snarkjs not installed; skipping the live check: npm ci --prefix tools");
+    None
+}

@@ -10,8 +10,9 @@
 //! --prefix tools`). Without it the live checks are skipped with a note,
 //! unless `ZKREG_REQUIRE_SNARKJS=1`, which makes a missing snarkjs a failure.
 
+use zkreg_suite::locate_snarkjs;
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -86,20 +87,6 @@ fn ptau(f: &Fixture) -> PtauFile<Cursor<&[u8]>> {
 // snarkjs
 // ---------------------------------------------------------------------------
 
-fn locate_snarkjs() -> Option<PathBuf> {
-    let path = match std::env::var_os("ZKREG_SNARKJS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/node_modules/.bin/snarkjs"),
-    };
-    if path.is_file() {
-        return Some(path);
-    }
-    if std::env::var("ZKREG_REQUIRE_SNARKJS").as_deref() == Ok("1") {
-        panic!("snarkjs not found at {} but ZKREG_REQUIRE_SNARKJS=1: run `npm ci --prefix tools` (or set ZKREG_SNARKJS)", path.display());
-    }
-    eprintln!("snarkjs not installed; skipping the live check: npm ci --prefix tools");
-    None
-}
 
 fn snarkjs(bin: &Path, dir: &Path, args: &[&str]) -> Output {
     let start = Instant::now();

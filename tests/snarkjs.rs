@@ -7,7 +7,8 @@
 //! live test is skipped with a note on stderr, unless `ZKREG_REQUIRE_SNARKJS=1`,
 //! which turns a missing snarkjs into a failure (CI sets it).
 
-use std::path::{Path, PathBuf};
+use zkreg_suite::locate_snarkjs;
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
@@ -94,25 +95,6 @@ fn fixture() -> &'static Fixture {
 // Live check against snarkjs
 // ---------------------------------------------------------------------------
 
-/// The snarkjs binary, or `None` (after a note on stderr) if the live check is
-/// to be skipped. Panics if it is missing and `ZKREG_REQUIRE_SNARKJS=1`.
-fn locate_snarkjs() -> Option<PathBuf> {
-    let path = match std::env::var_os("ZKREG_SNARKJS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/node_modules/.bin/snarkjs"),
-    };
-    if path.is_file() {
-        return Some(path);
-    }
-    if std::env::var("ZKREG_REQUIRE_SNARKJS").as_deref() == Ok("1") {
-        panic!(
-            "snarkjs not found at {} but ZKREG_REQUIRE_SNARKJS=1: run `npm ci --prefix tools` (or set ZKREG_SNARKJS)",
-            path.display()
-        );
-    }
-    eprintln!("snarkjs not installed; skipping the live check: npm ci --prefix tools");
-    None
-}
 
 fn write_json(dir: &Path, name: &str, value: &Value) {
     std::fs::write(dir.join(name), serde_json::to_vec_pretty(value).unwrap()).unwrap();
