@@ -377,3 +377,70 @@ pub struct BatchOutcome {
     /// One outcome per presentation, in order.
     pub results: Vec<Outcome>,
 }
+
+// ---------------------------------------------------------------------------
+// The cluster
+
+/// A member as `zkreg cluster status` shows it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct MemberStatus {
+    /// Its id.
+    pub id: u64,
+    /// `host:port`.
+    pub addr: String,
+    /// Whether it votes (else a learner).
+    pub voter: bool,
+    /// Entries it lacks behind the leader's log (known on the leader only).
+    pub lag: Option<u64>,
+}
+
+/// The cluster as one node sees it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct ClusterStatus {
+    /// This node's id.
+    pub node_id: u64,
+    /// `leader`, `follower`, `candidate` or `learner`.
+    pub state: String,
+    /// The leader this node knows of.
+    pub leader: Option<u64>,
+    /// The leader's `host:port`.
+    pub leader_addr: Option<String>,
+    /// The current term.
+    pub term: u64,
+    /// The last index in this node's log.
+    pub last_log_index: Option<u64>,
+    /// The last index this node applied.
+    pub applied_index: Option<u64>,
+    /// The members and, on the leader, each one's lag.
+    pub members: Vec<MemberStatus>,
+}
+
+/// `POST /v1/cluster/init` body: the first voters, id → `host:port`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InitCluster {
+    /// The voters, by id.
+    pub members: std::collections::BTreeMap<u64, String>,
+}
+
+/// `POST /v1/cluster/learners` body.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddLearner {
+    /// The new node's id.
+    pub id: u64,
+    /// Its `host:port`.
+    pub addr: String,
+}
+
+/// `POST /v1/cluster/membership` body.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeMembership {
+    /// The voters after the change (learners already caught up).
+    pub voters: std::collections::BTreeSet<u64>,
+    /// Keep removed voters as learners.
+    #[serde(default)]
+    pub retain: bool,
+}
+

@@ -76,6 +76,28 @@ pub enum ApiError {
     /// The node is not ready for this (no verifying key registered, …).
     #[error("{0}")]
     Unavailable(String),
+    /// The cluster could not take this now, and a retry may succeed (no
+    /// leader during an election, leadership lost with the call in flight,
+    /// the leader unreachable); answered 503 with `Retry-After`.
+    #[error("{message}")]
+    Retry {
+        /// Stable code.
+        code: &'static str,
+        /// Human message.
+        message: String,
+        /// Whole seconds before retrying.
+        retry_after: u64,
+    },
+    /// The leader's answer to a call this follower forwarded, passed on as is.
+    #[error("{message}")]
+    Forwarded {
+        /// The leader's HTTP status.
+        status: u16,
+        /// The leader's stable code.
+        code: String,
+        /// The leader's message.
+        message: String,
+    },
     /// Something failed inside the node. Answered as an opaque 500; the
     /// context and the whole chain of causes are logged once, at the edge.
     #[error("internal error: {context}")]
@@ -112,7 +134,9 @@ impl ApiError {
             | ApiError::Rejected { code, .. }
             | ApiError::NotVerified { code, .. }
             | ApiError::Unprocessable { code, .. }
-            | ApiError::TooManyRequests { code, .. } => code,
+            | ApiError::TooManyRequests { code, .. }
+            | ApiError::Retry { code, .. } => code,
+            ApiError::Forwarded { code, .. } => code,
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",

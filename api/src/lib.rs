@@ -19,4 +19,4 @@ pub mod metrics;
 pub mod service;
 
 pub use http::server::{start, NodeThread, RunningNode};
-pub use service::{now_secs, Node, NodeConfig};
+pub use service::{now_secs, ClusterConfig, Node, NodeConfig};

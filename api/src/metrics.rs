@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use zkreg_registry::state::Receipt;
 use zkreg_registry::{BlockHeader, SignedTransaction, TxBody};
@@ -34,6 +34,17 @@ pub struct NodeMetrics {
     mempool_pending: IntGauge,
     leaf_count: IntGauge,
     seen_nonces: IntGauge,
+    raft: RaftGauges,
+}
+
+/// The replica's Raft state (absent from a node that runs alone).
+struct RaftGauges {
+    term: IntGauge,
+    leader: IntGauge,
+    is_leader: IntGauge,
+    last_log_index: IntGauge,
+    applied_index: IntGauge,
+    lag: IntGaugeVec,
 }
 
 impl std::fmt::Debug for NodeMetrics {
@@ -74,6 +85,14 @@ impl NodeMetrics {
         registry.register(Box::new(mempool_pending.clone()))?;
         registry.register(Box::new(leaf_count.clone()))?;
         registry.register(Box::new(seen_nonces.clone()))?;
+        let raft = RaftGauges {
+            term: IntGauge::new("zkreg_raft_term", "The replica's current Raft term.")?,
+            leader: IntGauge::new("zkreg_raft_leader", "The id of the leader this replica knows of (-1: none).")?,
+            is_leader: IntGauge::new("zkreg_raft_is_leader", "1 if this replica leads.")?,
+            last_log_index: IntGauge::new("zkreg_raft_last_log_index", "The last index in this replica's Raft log.")?,
+            applied_index: IntGauge::new("zkreg_raft_applied_index", "The last Raft index this replica applied.")?,
+            lag: IntGaugeVec::new(Opts::new("zkreg_raft_replication_lag", "On the leader: entries each member lacks."), &["node"])?,
+        };
         Ok(NodeMetrics {
             registry,
             http_requests,
@@ -85,7 +104,30 @@ impl NodeMetrics {
             mempool_pending,
             leaf_count,
             seen_nonces,
+            raft,
         })
+    }
+
+    /// Registers the Raft gauges (a node in a cluster) and sets them from `status`.
+    pub fn set_cluster(&self, status: &crate::dto::ClusterStatus) {
+        let r = &self.raft;
+        if !self.registry.gather().iter().any(|f| f.name() == "zkreg_raft_term") {
+            for g in [&r.term, &r.leader, &r.is_leader, &r.last_log_index, &r.applied_index] {
+                let _ = self.registry.register(Box::new(g.clone()));
+            }
+            let _ = self.registry.register(Box::new(r.lag.clone()));
+        }
+        r.term.set(status.term as i64);
+        r.leader.set(status.leader.map_or(-1, |l| l as i64));
+        r.is_leader.set(i64::from(status.leader == Some(status.node_id)));
+        r.last_log_index.set(status.last_log_index.unwrap_or(0) as i64);
+        r.applied_index.set(status.applied_index.unwrap_or(0) as i64);
+        r.lag.reset();
+        for m in &status.members {
+            if let Some(lag) = m.lag {
+                r.lag.with_label_values(&[&m.id.to_string()]).set(lag as i64);
+            }
+        }
     }
 
     /// Records one answered HTTP request. `route` must be a route pattern

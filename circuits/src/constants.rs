@@ -76,6 +76,12 @@ pub const HTTP_SIGNATURE_DOMAIN: &str = "zkreg-http-sig/v1";
 /// Domain of the key under which the node remembers a (verifier key, nonce) pair.
 pub const SEEN_NONCE_DOMAIN: &[u8] = b"zkreg-http-sig/v1/seen-nonce";
 
+/// Domain of a cluster message's MAC: `HMAC-SHA256(secret, CLUSTER_MAC_DOMAIN ‖ path ‖ 0 ‖ body)`.
+pub const CLUSTER_MAC_DOMAIN: &[u8] = b"zkreg/cluster-mac/v1";
+
+/// Domain of a node's signature of a block header: `sign(HEADER_SIGNATURE_DOMAIN ‖ header hash)`.
+pub const HEADER_SIGNATURE_DOMAIN: &[u8] = b"zkreg/header-signature/v1";
+
 /// Every domain separator above, by name: pinned as pairwise distinct.
 pub const ALL_DOMAINS: &[(&str, &[u8])] = &[
     ("LABEL_PREFIX", LABEL_PREFIX.as_bytes()),
@@ -92,6 +98,8 @@ pub const ALL_DOMAINS: &[(&str, &[u8])] = &[
     ("GENESIS_DOMAIN", GENESIS_DOMAIN),
     ("HTTP_SIGNATURE_DOMAIN", HTTP_SIGNATURE_DOMAIN.as_bytes()),
     ("SEEN_NONCE_DOMAIN", SEEN_NONCE_DOMAIN),
+    ("CLUSTER_MAC_DOMAIN", CLUSTER_MAC_DOMAIN),
+    ("HEADER_SIGNATURE_DOMAIN", HEADER_SIGNATURE_DOMAIN),
 ];
 
 #[cfg(test)]

@@ -37,6 +37,10 @@ pub enum Command {
         /// wrote); without it, a one-party setup under DIR/keys.
         #[arg(long)]
         keys: Option<PathBuf>,
+        /// Run a local cluster of this many replicas (on --listen's port and
+        /// the next ones) instead of a single node.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=9))]
+        nodes: u64,
     },
     /// Create an ed25519 key file (regulator, bank, root authority).
     Keys {
@@ -221,6 +225,12 @@ pub enum Command {
         #[command(flatten)]
         settings: NodeSettings,
     },
+    /// A consortium cluster: a shared secret, init, add a learner, change
+    /// the voters, status.
+    Cluster {
+        #[command(subcommand)]
+        what: ClusterCommand,
+    },
     /// Run a single ledger node fed with hex-encoded signed transactions on
     /// standard input; prints `ack <tx id> <height> <ok|code>` once a
     /// transaction's block is on disk.
@@ -271,6 +281,76 @@ pub struct Governance {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum ClusterCommand {
+    /// Write a new random cluster secret (every member gets a copy).
+    Secret {
+        /// Where to write it (refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Initialise a new cluster with its first voters (once, on one node).
+    Init {
+        /// A member's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The cluster secret file.
+        #[arg(long)]
+        secret: PathBuf,
+        /// The voters, `id=host:port` separated by commas.
+        #[arg(long)]
+        members: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a node as a learner; returns once it has caught up.
+    AddLearner {
+        /// A member's URL (the leader is found from it).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The cluster secret file.
+        #[arg(long)]
+        secret: PathBuf,
+        /// The new node's id.
+        #[arg(long)]
+        id: u64,
+        /// Its `host:port`.
+        #[arg(long)]
+        addr: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make these the voters (learners caught up first).
+    ChangeMembership {
+        /// A member's URL (the leader is found from it).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The cluster secret file.
+        #[arg(long)]
+        secret: PathBuf,
+        /// The voters' ids, separated by commas.
+        #[arg(long, value_delimiter = ',')]
+        voters: Vec<u64>,
+        /// Keep removed voters as learners.
+        #[arg(long)]
+        retain: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The leader, the term, the commit and applied index, each member's lag.
+    Status {
+        /// A member's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]

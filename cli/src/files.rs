@@ -61,6 +61,27 @@ pub fn read_genesis(path: &Path) -> anyhow::Result<Genesis> {
     serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
+/// Reads a cluster secret file: 64 hex digits (surrounding whitespace ignored).
+pub fn read_cluster_secret(path: &Path) -> anyhow::Result<[u8; 32]> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("the cluster secret {}: {e}", path.display()))?;
+    hex32(&text, &format!("the cluster secret in {}", path.display()))
+}
+
+/// Writes a new random cluster secret (refuses to overwrite), readable by
+/// its owner only.
+pub fn write_cluster_secret(path: &Path) -> anyhow::Result<()> {
+    use rand::RngCore;
+    let mut secret = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    write_new(path, format!("{}\n", hex::encode(secret)).as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
 /// A holder's wallet file: the seed and the credential openings.
 #[derive(Serialize, Deserialize, Default)]
 pub struct WalletFile {

@@ -4,8 +4,8 @@
 use anyhow::Context;
 use clap::Parser;
 
-use args::{CeremonyCommand, Cli, Command, ExportCommand, VerifierCommand, WalletCommand};
-use commands::{ceremony, dev, issue, keys, ledger_node, node, prove, request, revoke, setup, verifier, verify, verify_chain, wallet};
+use args::{CeremonyCommand, Cli, ClusterCommand, Command, ExportCommand, VerifierCommand, WalletCommand};
+use commands::{ceremony, cluster, dev, issue, keys, ledger_node, node, prove, request, revoke, setup, verifier, verify, verify_chain, wallet};
 
 mod args;
 mod bench;
@@ -29,7 +29,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logs(&cli.log_format)?;
     match cli.command {
-        Command::Dev { dir, listen, keys } => dev::run(&dir, &listen, keys.as_deref()),
+        Command::Dev { dir, listen, keys, nodes } => dev::run(&dir, &listen, keys.as_deref(), nodes as usize),
         Command::Keys { out, json } => keys::run(&out, json),
         Command::Wallet { what: WalletCommand::New { wallet, json } } => wallet::new(&wallet, json),
         Command::Wallet { what: WalletCommand::Show { wallet, json } } => wallet::show(&wallet, json),
@@ -57,6 +57,13 @@ fn main() -> anyhow::Result<()> {
             ceremony::export_snarkjs(&presentation, &request, &keys, &out, json)
         }
         Command::Node { config, settings } => node::run(config.as_deref(), settings),
+        Command::Cluster { what: ClusterCommand::Secret { out } } => cluster::secret(&out),
+        Command::Cluster { what: ClusterCommand::Init { node, secret, members, json } } => cluster::init(&node, &secret, &members, json),
+        Command::Cluster { what: ClusterCommand::AddLearner { node, secret, id, addr, json } } => cluster::add_learner(&node, &secret, id, &addr, json),
+        Command::Cluster { what: ClusterCommand::ChangeMembership { node, secret, voters, retain, json } } => {
+            cluster::change_membership(&node, &secret, &voters, retain, json)
+        }
+        Command::Cluster { what: ClusterCommand::Status { node, json } } => cluster::status(&node, json),
         Command::LedgerNode { data_dir, genesis, block_ms, max_block_txs } => ledger_node::run(&data_dir, genesis.as_deref(), block_ms, max_block_txs),
         Command::VerifyChain { data_dir, json } => verify_chain::run(&data_dir, json),
         Command::Bench { what } => bench::run(what),

@@ -73,6 +73,24 @@ pub struct NodeSettings {
     /// [env: ZKREG_MAX_REQUEST_BODY_BYTES] [default: 16384].
     #[arg(long)]
     pub max_request_body_bytes: Option<usize>,
+    /// Run as a replica of a consortium cluster with this node id (unique,
+    /// never reused); without it the node runs alone [env: ZKREG_NODE_ID].
+    #[arg(long)]
+    pub node_id: Option<u64>,
+    /// File holding the cluster secret (64 hex digits) every member shares;
+    /// needed with --node-id [env: ZKREG_CLUSTER_SECRET_FILE].
+    #[arg(long)]
+    pub cluster_secret_file: Option<PathBuf>,
+    /// `host:port` where the other members reach this node [env:
+    /// ZKREG_ADVERTISE] [default: the --listen address].
+    #[arg(long)]
+    pub advertise: Option<String>,
+    /// The first voters, `id=host:port` separated by commas (this node
+    /// among them); the member with the lowest id initialises the cluster
+    /// on its first start. Leave it out on a node that joins later as a
+    /// learner (`zkreg cluster add-learner`) [env: ZKREG_PEERS].
+    #[arg(long)]
+    pub peers: Option<String>,
 }
 
 /// The environment variable of the configuration file's path.
@@ -100,7 +118,7 @@ impl NodeSettings {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading the configuration file {}", path.display()))?;
         let mut settings = Self::from_toml(&text).with_context(|| format!("in the configuration file {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new(""));
-        for p in [&mut settings.data_dir, &mut settings.genesis].into_iter().flatten() {
+        for p in [&mut settings.data_dir, &mut settings.genesis, &mut settings.cluster_secret_file].into_iter().flatten() {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -142,6 +160,10 @@ impl NodeSettings {
             verifier_burst: parsed(&var, "ZKREG_VERIFIER_BURST")?,
             max_open_requests: parsed(&var, "ZKREG_MAX_OPEN_REQUESTS")?,
             max_request_body_bytes: parsed(&var, "ZKREG_MAX_REQUEST_BODY_BYTES")?,
+            node_id: parsed(&var, "ZKREG_NODE_ID")?,
+            cluster_secret_file: var("ZKREG_CLUSTER_SECRET_FILE").map(PathBuf::from),
+            advertise: var("ZKREG_ADVERTISE"),
+            peers: var("ZKREG_PEERS"),
         })
     }
 
@@ -162,6 +184,10 @@ impl NodeSettings {
             verifier_burst: self.verifier_burst.or(lower.verifier_burst),
             max_open_requests: self.max_open_requests.or(lower.max_open_requests),
             max_request_body_bytes: self.max_request_body_bytes.or(lower.max_request_body_bytes),
+            node_id: self.node_id.or(lower.node_id),
+            cluster_secret_file: self.cluster_secret_file.or(lower.cluster_secret_file),
+            advertise: self.advertise.or(lower.advertise),
+            peers: self.peers.or(lower.peers),
         }
     }
 
@@ -218,8 +244,45 @@ impl NodeSettings {
         if let Some(bytes) = positive("max_request_body_bytes", self.max_request_body_bytes.map(|b| b as u64))? {
             config.max_request_body_bytes = bytes as usize;
         }
-        Ok(ResolvedNode { config, listen: self.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()) })
+        let listen = self.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        config.cluster = match (self.node_id, self.cluster_secret_file, self.peers) {
+            (None, None, None) if self.advertise.is_none() => None,
+            (None, _, _) => anyhow::bail!("cluster settings (cluster_secret_file, advertise, peers) need node_id"),
+            (Some(_), None, _) => anyhow::bail!("node_id needs cluster_secret_file (the secret every member shares)"),
+            (Some(id), Some(secret_file), peers) => {
+                let secret = crate::files::read_cluster_secret(&secret_file)?;
+                let mut cluster = zkreg_api::ClusterConfig::new(id, self.advertise.unwrap_or_else(|| listen.clone()), secret);
+                if let Some(peers) = peers {
+                    cluster.peers = parse_peers(&peers)?;
+                    if !cluster.peers.contains_key(&id) {
+                        anyhow::bail!("peers must name this node ({id}) too");
+                    }
+                }
+                Some(cluster)
+            }
+        };
+        Ok(ResolvedNode { config, listen })
     }
+}
+
+/// `id=host:port,id=host:port`.
+pub fn parse_peers(text: &str) -> anyhow::Result<std::collections::BTreeMap<u64, String>> {
+    let mut peers = std::collections::BTreeMap::new();
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (id, addr) = item.split_once('=').ok_or_else(|| anyhow::anyhow!("peer `{item}` is not id=host:port"))?;
+        let id: u64 = id.trim().parse().map_err(|e| anyhow::anyhow!("peer `{item}`: the id: {e}"))?;
+        let addr = addr.trim();
+        if addr.parse::<std::net::SocketAddr>().is_err() && !addr.contains(':') {
+            anyhow::bail!("peer `{item}`: `{addr}` is not host:port");
+        }
+        if peers.insert(id, addr.to_owned()).is_some() {
+            anyhow::bail!("peer {id} is named twice");
+        }
+    }
+    if peers.is_empty() {
+        anyhow::bail!("peers names no node");
+    }
+    Ok(peers)
 }
 
 /// "line N" of a TOML error, when it has a position.

@@ -84,6 +84,11 @@ impl Ledger {
             }
             (None, None) => return Err(LedgerError::Genesis("a new data directory needs a genesis file".into())),
         };
+        Self::load(store, genesis)
+    }
+
+    /// The ledger over an initialised store of `genesis`' chain.
+    fn load(store: Store, genesis: Genesis) -> Result<Self, LedgerError> {
         let authorities = genesis.authority_keys().map_err(LedgerError::Genesis)?;
         let tip = store.tip()?;
         let registry = store.registry()?;
@@ -93,6 +98,32 @@ impl Ledger {
             return Err(LedgerError::Corrupt { key: "tree".into(), reason: "stored tree does not match the tip header".into() });
         }
         Ok(Ledger { store, genesis, authorities, registry, tree, tip })
+    }
+
+    /// Replaces the whole chain state with `pairs` (a snapshot of another
+    /// replica's chain keyspace, [`Store::export`]) and reloads. Refused,
+    /// with nothing changed, if the snapshot is of another chain or does not
+    /// open as a ledger.
+    pub fn install(&mut self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<(), LedgerError> {
+        let genesis_json = pairs.iter().find(|(k, _)| k.as_slice() == b"G").map(|(_, v)| v.as_slice());
+        let theirs: Genesis = genesis_json
+            .ok_or_else(|| LedgerError::Genesis("the snapshot has no genesis".into()))
+            .and_then(|j| serde_json::from_slice(j).map_err(|e| LedgerError::Genesis(e.to_string())))?;
+        if theirs != self.genesis {
+            return Err(LedgerError::GenesisMismatch { found: theirs.chain_id, expected: self.genesis.chain_id.clone() });
+        }
+        let before = self.store.export()?;
+        self.store.replace_all(pairs)?;
+        match Self::load(self.store.clone(), self.genesis.clone()) {
+            Ok(fresh) => {
+                *self = fresh;
+                Ok(())
+            }
+            Err(e) => {
+                self.store.replace_all(&before)?;
+                Err(e)
+            }
+        }
     }
 
     /// The genesis.
@@ -135,6 +166,13 @@ impl Ledger {
     /// Executes `proposal` and persists it (one atomic batch, flushed).
     /// Returns only once the block is durable.
     pub fn apply(&mut self, proposal: &BlockProposal) -> Result<AppliedBlock, LedgerError> {
+        self.apply_with(proposal, &[])
+    }
+
+    /// [`Ledger::apply`], writing `extra` keys in the block's batch (the
+    /// Raft state machine's applied marker, so that a block and the log
+    /// entry it came from are on disk together or not at all).
+    pub fn apply_with(&mut self, proposal: &BlockProposal, extra: &[(&[u8], Vec<u8>)]) -> Result<AppliedBlock, LedgerError> {
         if proposal.height != self.tip.height + 1 {
             return Err(LedgerError::WrongHeight { got: proposal.height, expected: self.tip.height + 1 });
         }
@@ -143,7 +181,7 @@ impl Ledger {
         }
         let executor = Executor { genesis: &self.genesis, authorities: &self.authorities };
         let effects = executor.execute(proposal, &self.tip, &self.registry, &mut self.tree, &self.store);
-        if let Err(e) = self.store.commit(&proposal.txs, &effects) {
+        if let Err(e) = self.store.commit(&proposal.txs, &effects, extra) {
             // Nothing was acknowledged: rebuild the in-memory tree from disk.
             self.tree = CommitmentTree::from_levels(self.store.tree_levels()?)
                 .map_err(|t| LedgerError::Corrupt { key: "tree".into(), reason: t.to_string() })?;

@@ -14,6 +14,7 @@ pub mod genesis;
 pub mod ledger;
 pub mod local;
 pub mod mempool;
+pub mod raft;
 pub mod state;
 pub mod store;
 pub mod tx;

@@ -77,6 +77,20 @@ impl Mempool {
         self.queue.is_empty()
     }
 
+    /// Whether the transaction with id `id` waits here.
+    pub fn contains(&self, id: &Hash) -> bool {
+        self.pending.contains(id)
+    }
+
+    /// Drops every waiting transaction (a replica that stopped leading);
+    /// returns how many there were.
+    pub fn clear(&mut self) -> usize {
+        let n = self.queue.len();
+        self.queue.clear();
+        self.pending.clear();
+        n
+    }
+
     /// Drains the oldest transactions into a proposal for the block after
     /// `ledger`'s tip, up to the block limits (always at least one
     /// transaction, however large); `None` if nothing waits. The proposal's

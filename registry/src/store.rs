@@ -165,11 +165,15 @@ impl Store {
         Ok(())
     }
 
-    /// Persists a block atomically and flushes it to disk.
-    pub fn commit(&self, txs: &[SignedTransaction], effects: &BlockEffects) -> Result<(), LedgerError> {
+    /// Persists a block atomically and flushes it to disk. `extra` keys
+    /// (the Raft state machine's applied marker) go in the same batch.
+    pub fn commit(&self, txs: &[SignedTransaction], effects: &BlockEffects, extra: &[(&[u8], Vec<u8>)]) -> Result<(), LedgerError> {
         let h = effects.header.height;
         let hb = h.to_be_bytes();
         let mut batch = sled::Batch::default();
+        for (k, v) in extra {
+            batch.insert(*k, v.as_slice());
+        }
         batch.insert(TIP, encode(&effects.header));
         batch.insert(key(b'h', &[&hb]), encode(&effects.header));
         batch.insert(key(b'b', &[&hb]), encode(&txs));
@@ -300,6 +304,55 @@ impl Store {
             levels[level].push(Self::decode_node(&k, &v)?);
         }
         Ok(levels)
+    }
+
+    /// A raw value of the chain's keyspace (the Raft state machine's own keys).
+    pub fn get_raw(&self, k: &[u8]) -> Result<Option<sled::IVec>, LedgerError> {
+        Ok(self.db.get(k)?)
+    }
+
+    /// Writes raw keys of the chain's keyspace in one batch, not flushed
+    /// (what the Raft state machine records for entries that are no block:
+    /// replaying them after a crash is harmless).
+    pub fn put_raw(&self, pairs: &[(&[u8], Vec<u8>)]) -> Result<(), LedgerError> {
+        let mut batch = sled::Batch::default();
+        for (k, v) in pairs {
+            batch.insert(*k, v.as_slice());
+        }
+        Ok(self.db.apply_batch(batch)?)
+    }
+
+    /// Every key and value of the chain's keyspace, in key order: the
+    /// replicated state a snapshot carries (never the node-local store, which
+    /// is another database, nor the Raft log, which is another keyspace).
+    pub fn export(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, LedgerError> {
+        self.db.iter().map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(LedgerError::from)).collect()
+    }
+
+    /// Replaces the chain's keyspace with `pairs` in one atomic batch and
+    /// flushes it: a crash leaves either the old state or the new one.
+    pub fn replace_all(&self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<(), LedgerError> {
+        let mut batch = sled::Batch::default();
+        for k in self.db.iter().keys() {
+            batch.remove(k?);
+        }
+        for (k, v) in pairs {
+            batch.insert(k.as_slice(), v.as_slice());
+        }
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// A keyspace of the same database beside the chain's (the Raft log).
+    pub fn open_tree(&self, name: &str) -> Result<sled::Tree, LedgerError> {
+        Ok(self.db.open_tree(name)?)
+    }
+
+    /// Flushes everything written to disk.
+    pub fn flush(&self) -> Result<(), LedgerError> {
+        self.db.flush()?;
+        Ok(())
     }
 
     /// Whether the database has a keyspace named `name` (an older node's

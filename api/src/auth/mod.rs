@@ -73,6 +73,7 @@
 use crate::error::ApiError;
 
 pub mod admission;
+pub mod cluster;
 mod policy;
 mod signature;
 

@@ -26,7 +26,7 @@ use zkreg_registry::{SignedTransaction, Transaction, TxBody};
 use zkreg_verifier::{Presentation, ProofRequest};
 
 use crate::dto::{
-    BatchOutcome, Block, BucketAnswer, Credential, Issuer, NewRequest, Root, Schema, Stats, Status, SubmitTx, TxReceipt,
+    BatchOutcome, Block, BucketAnswer, ClusterStatus, Credential, Issuer, NewRequest, Root, Schema, Stats, Status, SubmitTx, TxReceipt,
     Verification, VerifyBatch, VerifyPresentation, Verifier, VerifyingKey,
 };
 
@@ -200,6 +200,24 @@ impl Client {
     /// `GET /v1/stats`.
     pub fn stats(&self) -> ClientResult<Stats> {
         self.get_as("/v1/stats")
+    }
+
+    /// `GET /v1/cluster/status`: the cluster as this node sees it.
+    pub fn cluster_status(&self) -> ClientResult<ClusterStatus> {
+        self.get_as("/v1/cluster/status")
+    }
+
+    /// A cluster administration call (`POST /v1/cluster/init`,
+    /// `/learners`, `/membership`), MAC'd with the cluster `secret`.
+    pub fn cluster_admin(&self, path: &str, body: &impl Serialize, secret: &[u8; 32]) -> ClientResult<ClusterStatus> {
+        let bytes = serde_json::to_vec(body).map_err(|cause| ClientError::Malformed { what: path.to_owned(), cause })?;
+        let tag = hex::encode(crate::auth::cluster::mac(secret, path, &bytes));
+        let req = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .header(crate::auth::cluster::MAC_HEADER, tag);
+        Self::typed(path, Self::answer(req.send(&bytes[..])?)?)
     }
 
     /// `POST /v1/transactions`: submits a signed transaction and answers

@@ -3,6 +3,7 @@
 //! metrics, and the server.
 
 pub mod auth;
+pub mod consistency;
 pub mod metrics;
 pub mod openapi;
 pub mod response;

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use zkreg_circuits::request::MAX_PREDICATES;
 
 use crate::dto;
-use crate::http::routes::{bank, operations, public, regulator};
+use crate::http::routes::{bank, cluster, operations, public, regulator};
 
 pub mod errors;
 
@@ -49,6 +49,10 @@ codes (in the description, in `x-error-codes`, and as the `enum` of `code`); any
         bank::create_request,
         bank::verify,
         bank::verify_batch,
+        cluster::status,
+        cluster::init,
+        cluster::add_learner,
+        cluster::change_membership,
     ),
     components(schemas(
         dto::ErrorBody,
@@ -66,6 +70,7 @@ codes (in the description, in `x-error-codes`, and as the `enum` of `code`); any
         (name = "regulator", description = "Signed ledger transactions (issue, revoke, governance)"),
         (name = "bank", description = "Proof requests and verification; requests signed by the bank's key"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
+        (name = "cluster", description = "The consortium cluster (Raft): status, and administration authenticated with the cluster secret"),
     )
 )]
 pub struct ApiDoc;

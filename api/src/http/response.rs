@@ -27,7 +27,8 @@ impl ResponseError for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Retry { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Forwarded { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY),
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -59,7 +60,7 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        if let ApiError::TooManyRequests { retry_after, .. } = self {
+        if let ApiError::TooManyRequests { retry_after, .. } | ApiError::Retry { retry_after, .. } = self {
             response.insert_header(("retry-after", (*retry_after).max(1).to_string()));
         }
         response.json(Body { code: self.code(), message })

@@ -44,6 +44,7 @@ pub fn start(config: NodeConfig, listener: TcpListener) -> anyhow::Result<(Runni
     let data = node.clone();
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(super::consistency::consistent_reads))
             .wrap(actix_web::middleware::from_fn(super::metrics::track_requests))
             .app_data(data.clone())
             .app_data(web::JsonConfig::default().limit(max_body).error_handler(super::routes::json_error))

@@ -47,6 +47,64 @@ pub struct NodeConfig {
     /// Largest `POST /v1/requests` body accepted (a request is a few
     /// predicates: far less than a presentation).
     pub max_request_body_bytes: usize,
+    /// Replication: this node's place in a consortium cluster (`None`: a
+    /// single node that orders and applies its own blocks).
+    pub cluster: Option<ClusterConfig>,
+}
+
+/// A node's place in a consortium cluster replicated with Raft.
+#[derive(Clone)]
+pub struct ClusterConfig {
+    /// This node's id (unique in the consortium, never reused).
+    pub node_id: u64,
+    /// `host:port` where the other nodes reach this node's HTTP server.
+    pub advertise: String,
+    /// The secret every node of the cluster holds: node-to-node messages
+    /// and cluster administration are authenticated with it.
+    pub secret: [u8; 32],
+    /// How often the leader sends heartbeats.
+    pub heartbeat: Duration,
+    /// A follower that hears no leader for a random time in this range
+    /// stands for election.
+    pub election_timeout: (Duration, Duration),
+    /// Entries applied since the last snapshot before a new one is built
+    /// (and the log before it purged).
+    pub snapshot_after: u64,
+    /// The first voters (id → `host:port`), this node among them: the one
+    /// with the lowest id initialises the cluster on its first start. Empty
+    /// on a node that joins as a learner.
+    pub peers: std::collections::BTreeMap<u64, String>,
+}
+
+impl ClusterConfig {
+    /// Defaults for node `node_id` reachable at `advertise`: heartbeats
+    /// every 100 ms and elections after 500-1000 ms of silence (a new leader
+    /// well within 3 s of a crash).
+    pub fn new(node_id: u64, advertise: String, secret: [u8; 32]) -> Self {
+        ClusterConfig {
+            node_id,
+            advertise,
+            secret,
+            heartbeat: Duration::from_millis(100),
+            election_timeout: (Duration::from_millis(500), Duration::from_millis(1000)),
+            snapshot_after: 1_000,
+            peers: Default::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ClusterConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterConfig")
+            .field("node_id", &self.node_id)
+            .field("advertise", &self.advertise)
+            .field("secret", &"<redacted>")
+            .field("heartbeat", &self.heartbeat)
+            .field("election_timeout", &self.election_timeout)
+            .field("snapshot_after", &self.snapshot_after)
+            .field("peers", &self.peers)
+            .finish()
+    }
 }
 
 impl NodeConfig {
@@ -66,6 +124,7 @@ impl NodeConfig {
             verifier_burst: 100,
             max_open_requests: 10_000,
             max_request_body_bytes: 16 * 1024,
+            cluster: None,
         }
     }
 }

@@ -16,7 +16,7 @@
 //! snapshot verifiers read ([`View`]) and the metrics.
 
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::sync::{mpsc, Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use zkreg_registry::local::LocalTree;
@@ -30,14 +30,16 @@ use crate::metrics::NodeMetrics;
 
 pub mod admission;
 pub mod chain;
+pub mod cluster;
 mod config;
 pub mod producer;
+pub mod replication;
 pub mod requests;
 pub mod transactions;
 pub mod verification;
 mod view;
 
-pub use config::NodeConfig;
+pub use config::{ClusterConfig, NodeConfig};
 pub use requests::{IssuedRequest, RequestBook};
 pub use view::{NodeLedgerView, View};
 
@@ -46,10 +48,20 @@ pub fn now_secs() -> u64 {
     zkreg_circuits::clock::unix_now()
 }
 
+/// Who orders blocks, and where the ledger lives.
+enum Chain {
+    /// A single node: its own block producer orders and applies.
+    Single(Mutex<BlockProducer>),
+    /// A replica of a consortium cluster: Raft orders, every replica applies.
+    Replicated(Box<replication::Replica>),
+}
+
 /// The node's state and use cases. Shared by the HTTP workers and the
 /// background threads ([`producer::Workers`]).
 pub struct Node {
-    producer: Mutex<BlockProducer>,
+    chain: Chain,
+    /// What a replica's state machine applied, for the node to publish.
+    applied_events: Mutex<Option<mpsc::Receiver<replication::AppliedEvent>>>,
     store: Store,
     chain_id: String,
     view: RwLock<Arc<View>>,
@@ -92,9 +104,21 @@ impl Node {
         let admission = Admission::open(local.tree(LocalTree::SeenNonces)?, limits, now_secs())
             .map_err(|e| ApiError::caused("opening the nonce cache", e))?;
         metrics.set_seen_nonces(admission.len());
+        let chain_id = ledger.genesis().chain_id.clone();
+        let (chain, applied_events) = match &config.cluster {
+            None => (Chain::Single(Mutex::new(BlockProducer::new(ledger, MempoolConfig::default()))), None),
+            Some(cluster) => {
+                let (send, receive) = mpsc::channel();
+                let replica = replication::Replica::start(ledger, &config.data_dir, cluster, MempoolConfig::default(), send)?;
+                tracing::info!(node_id = cluster.node_id, advertise = %cluster.advertise, "replica started");
+                replica.bootstrap(&cluster.peers)?;
+                (Chain::Replicated(Box::new(replica)), Some(receive))
+            }
+        };
         Ok(Node {
-            chain_id: ledger.genesis().chain_id.clone(),
-            producer: Mutex::new(BlockProducer::new(ledger, MempoolConfig::default())),
+            chain_id,
+            chain,
+            applied_events: Mutex::new(applied_events),
             store,
             view: RwLock::new(Arc::new(view)),
             applied: (Mutex::new(height), Condvar::new()),
@@ -132,7 +156,18 @@ impl Node {
     /// Runs `read` with the ledger locked: the lock is held while a block is
     /// applied and flushed, so call it off any thread that serves others.
     fn with_ledger<T>(&self, read: impl FnOnce(&Ledger) -> T) -> T {
-        read(self.producer.lock().unwrap_or_else(|e| e.into_inner()).ledger())
+        match &self.chain {
+            Chain::Single(producer) => read(producer.lock().unwrap_or_else(|e| e.into_inner()).ledger()),
+            Chain::Replicated(replica) => read(&replica.ledger()),
+        }
+    }
+
+    /// This node's replica of the cluster, if it runs in one.
+    pub fn replica(&self) -> Option<&replication::Replica> {
+        match &self.chain {
+            Chain::Single(_) => None,
+            Chain::Replicated(r) => Some(r),
+        }
     }
 
     /// Takes a new snapshot after a block and wakes those waiting for it.

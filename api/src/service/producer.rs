@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{now_secs, Node};
+use zkreg_registry::{AppliedBlock, Ledger};
+
+use super::{now_secs, replication, Chain, Node};
 use crate::error::ApiError;
 
 /// How often the node forgets proof requests long expired and expired nonces.
@@ -18,12 +20,35 @@ impl Node {
     /// Cuts one block from the mempool if anything waits, applies it and
     /// flushes it, then refreshes the snapshot and the metrics.
     pub fn produce_block(&self) -> Result<(), ApiError> {
-        let mut producer = self.producer.lock().unwrap_or_else(|e| e.into_inner());
+        let producer = match &self.chain {
+            Chain::Single(producer) => producer,
+            Chain::Replicated(replica) => {
+                // The state machine applies; the applier thread publishes.
+                let produced = replica.produce(now_secs());
+                self.metrics.set_pending(replica.pending());
+                return produced;
+            }
+        };
+        let mut producer = producer.lock().unwrap_or_else(|e| e.into_inner());
         let applied = producer.produce_block(now_secs())?;
         self.metrics.set_pending(producer.pending());
         let Some(block) = applied else { return Ok(()) };
-        let ledger = producer.ledger();
+        self.publish(producer.ledger(), Some(&block))
+    }
+
+    /// Publishes what a replica's state machine applied (a block, or a
+    /// snapshot installed).
+    fn publish_applied(&self, event: replication::AppliedEvent) {
+        let published = self.with_ledger(|ledger| self.publish(ledger, event.as_ref()));
+        if let Err(e) = published {
+            tracing::error!(error = %e, "publishing an applied block failed");
+        }
+    }
+
+    /// Takes a new snapshot of `ledger` after `block` (if any) and counts it in the metrics.
+    fn publish(&self, ledger: &Ledger, block: Option<&AppliedBlock>) -> Result<(), ApiError> {
         self.refresh(ledger)?;
+        let Some(block) = block else { return Ok(()) };
         let refused = block.receipts.iter().filter(|r| r.error.is_some()).count();
         tracing::debug!(height = block.header.height, txs = block.receipts.len(), refused, leaves = block.header.leaf_count, "block applied");
         // The receipts say which transactions applied; the block's
@@ -91,7 +116,19 @@ impl Workers {
                 }
             })
         };
-        Workers { node, threads: vec![producer, pruner] }
+        let mut threads = vec![producer, pruner];
+        let events = node.applied_events.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(events) = events {
+            let node = node.clone();
+            threads.push(std::thread::spawn(move || loop {
+                match events.recv_timeout(Duration::from_millis(200)) {
+                    Ok(event) => node.publish_applied(event),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) if !node.stopping() => {}
+                    Err(_) => break,
+                }
+            }));
+        }
+        Workers { node, threads }
     }
 
     /// Stops both threads; pending transactions are cut into a last block
@@ -100,6 +137,9 @@ impl Workers {
         self.node.stop.store(true, Ordering::SeqCst);
         for thread in self.threads.drain(..) {
             let _ = thread.join();
+        }
+        if let Some(replica) = self.node.replica() {
+            replica.shutdown();
         }
         tracing::info!(height = self.node.view().tip.height, "node stopped; every acknowledged transaction is on disk");
     }

@@ -21,7 +21,7 @@ pub const DEV_VERIFIER: &str = "bank-a";
 /// `zkreg dev`: a ready local node under `dir`, with the predicate keys in
 /// `keys` (from `zkreg ceremony finalize`) if given, else a one-party setup
 /// under `dir/keys`.
-pub fn run(dir: &Path, listen: &str, keys: Option<&Path>) -> anyhow::Result<()> {
+pub fn run(dir: &Path, listen: &str, keys: Option<&Path>, nodes: usize) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let path = |name: &str| -> PathBuf { dir.join(name) };
     let key = |name: &str| -> anyhow::Result<SigningKey> {
@@ -58,7 +58,11 @@ pub fn run(dir: &Path, listen: &str, keys: Option<&Path>) -> anyhow::Result<()> 
         setup(&keys_dir, false)?;
     }
     let vk = zkreg_prover::keys::load_verifying_key(&keys_dir.join(zkreg_prover::keys::VERIFYING_KEY_FILE))?;
-    let mut config = zkreg_api::NodeConfig::new(path("data"), Some(genesis.clone()));
+    let setup = DevSetup { genesis, authority, bank, vk };
+    if nodes > 1 {
+        return run_cluster(dir, listen, &keys_dir, nodes, setup);
+    }
+    let mut config = zkreg_api::NodeConfig::new(path("data"), Some(setup.genesis.clone()));
     config.block_interval = std::time::Duration::from_millis(50);
     let listener = std::net::TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -66,26 +70,85 @@ pub fn run(dir: &Path, listen: &str, keys: Option<&Path>) -> anyhow::Result<()> 
         let (node, server) = zkreg_api::start(config, listener)?;
         let server = actix_web::rt::spawn(server);
         let register_url = url.clone();
-        let registration = std::thread::spawn(move || -> anyhow::Result<()> {
-            let client = Client::new(&register_url);
-            let fp = zkreg_circuits::fingerprint::fingerprint(&vk);
-            let registered = client.verifying_keys()?;
-            if !registered.iter().any(|k| k.circuit_id == PREDICATE_CIRCUIT_ID && k.fingerprint == hex::encode(fp)) {
-                let mut bytes = Vec::new();
-                vk.serialize_compressed(&mut bytes)?;
-                client.submit(&genesis.chain_id, &authority, TxBody::RegisterVerifyingKey { circuit_id: PREDICATE_CIRCUIT_ID.into(), fingerprint: fp, key: bytes })?;
-            }
-            let verifiers = client.verifiers()?;
-            if !verifiers.iter().any(|v| v.name == DEV_VERIFIER && v.active) {
-                client.submit(&genesis.chain_id, &authority, TxBody::RegisterVerifier { name: DEV_VERIFIER.into(), key: bank.verifying_key().to_bytes() })?;
-            }
-            Ok(())
-        });
+        let registration = std::thread::spawn(move || register(&register_url, &setup));
         actix_web::rt::task::spawn_blocking(move || registration.join()).await.map_err(|e| anyhow::anyhow!("{e}"))?.map_err(|_| anyhow::anyhow!("registration panicked"))??;
-        let d = dir.display();
-        let k = keys_dir.display();
-        println!("zkreg dev node on {url} (data in {d}/data); verifying key registered; {d}/bank.key registered as verifier `{DEV_VERIFIER}`.");
-        println!("Try, in another shell (zkreg = cargo run --release --bin zkreg --):");
+        println!("zkreg dev node on {url} (data in {}/data); verifying key registered; {}/bank.key registered as verifier `{DEV_VERIFIER}`.", dir.display(), dir.display());
+        print_next_steps(dir, &keys_dir, &url);
+        println!("Ctrl-C stops the node.");
+        server.await.map_err(|e| anyhow::anyhow!("{e}"))??;
+        node.stop().await;
+        Ok::<_, anyhow::Error>(())
+    })
+}
+
+/// What every dev node needs registered.
+struct DevSetup {
+    genesis: Genesis,
+    authority: SigningKey,
+    bank: SigningKey,
+    vk: ark_groth16::VerifyingKey<ark_bn254::Bn254>,
+}
+
+/// Registers the predicate verifying key and `bank.key` as [`DEV_VERIFIER`]
+/// through the node at `url`, unless already done.
+fn register(url: &str, setup: &DevSetup) -> anyhow::Result<()> {
+    let DevSetup { genesis, authority, bank, vk } = setup;
+    let client = Client::new(url);
+    let fp = zkreg_circuits::fingerprint::fingerprint(vk);
+    let registered = client.verifying_keys()?;
+    if !registered.iter().any(|k| k.circuit_id == PREDICATE_CIRCUIT_ID && k.fingerprint == hex::encode(fp)) {
+        let mut bytes = Vec::new();
+        vk.serialize_compressed(&mut bytes)?;
+        client.submit(&genesis.chain_id, authority, TxBody::RegisterVerifyingKey { circuit_id: PREDICATE_CIRCUIT_ID.into(), fingerprint: fp, key: bytes })?;
+    }
+    let verifiers = client.verifiers()?;
+    if !verifiers.iter().any(|v| v.name == DEV_VERIFIER && v.active) {
+        client.submit(&genesis.chain_id, authority, TxBody::RegisterVerifier { name: DEV_VERIFIER.into(), key: bank.verifying_key().to_bytes() })?;
+    }
+    Ok(())
+}
+
+/// `zkreg dev --nodes N`: N replicas of one cluster in this process, on
+/// `listen`'s port and the next ones, data in `dir/data-<id>`, sharing
+/// `dir/cluster.secret`; node 1 initialises the cluster on the first run.
+fn run_cluster(dir: &Path, listen: &str, keys_dir: &Path, nodes: usize, setup: DevSetup) -> anyhow::Result<()> {
+    let base: std::net::SocketAddr = listen.parse().with_context(|| format!("--listen {listen} is not ip:port"))?;
+    let secret_path = dir.join("cluster.secret");
+    if !secret_path.exists() {
+        crate::files::write_cluster_secret(&secret_path)?;
+    }
+    let secret = crate::files::read_cluster_secret(&secret_path)?;
+    let addr_of = |id: u64| std::net::SocketAddr::new(base.ip(), base.port() + id as u16 - 1).to_string();
+    let peers: std::collections::BTreeMap<u64, String> = (1..=nodes as u64).map(|id| (id, addr_of(id))).collect();
+    let mut running = Vec::new();
+    for (&id, addr) in &peers {
+        let mut config = zkreg_api::NodeConfig::new(dir.join(format!("data-{id}")), Some(setup.genesis.clone()));
+        config.block_interval = std::time::Duration::from_millis(50);
+        let mut cluster = zkreg_api::ClusterConfig::new(id, addr.clone(), secret);
+        cluster.peers = peers.clone();
+        config.cluster = Some(cluster);
+        let listener = std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
+        running.push(zkreg_api::NodeThread::spawn(config, listener)?);
+    }
+    let url = running[0].url.clone();
+    register(&url, &setup)?;
+    println!("zkreg dev cluster of {nodes} nodes (data in {}/data-<id>, secret {}):", dir.display(), secret_path.display());
+    for (id, addr) in &peers {
+        println!("  node {id}: http://{addr}");
+    }
+    println!("Verifying key registered; {}/bank.key registered as verifier `{DEV_VERIFIER}`.", dir.display());
+    println!("  zkreg cluster status --node {url}");
+    print_next_steps(dir, keys_dir, &url);
+    println!("Any node takes writes (a follower forwards them to the leader). Ctrl-C stops the cluster.");
+    loop {
+        std::thread::park();
+    }
+}
+
+fn print_next_steps(dir: &Path, keys_dir: &Path, url: &str) {
+    let d = dir.display();
+    let k = keys_dir.display();
+    println!("Try, in another shell (zkreg = cargo run --release --bin zkreg --):");
         println!("  zkreg wallet show --wallet {d}/citizen.wallet.json");
         println!("  zkreg issue --node {url} --key {d}/central-bank.key --issuer central-bank --schema credit-score --holder <holder id> --value 720 --out {d}/credit.json");
         println!("  zkreg wallet import --wallet {d}/citizen.wallet.json {d}/credit.json");
@@ -93,9 +156,4 @@ pub fn run(dir: &Path, listen: &str, keys: Option<&Path>) -> anyhow::Result<()> 
         println!("  zkreg prove --node {url} --wallet {d}/citizen.wallet.json --keys {k} --request {d}/request.json --out {d}/presentation.json");
         println!("  zkreg verify --node {url} --key {d}/bank.key --presentation {d}/presentation.json");
         println!("More (a licence, Bulletproofs, revocation): the README's walkthrough. The API: {url}/v1/openapi.json, metrics: {url}/metrics.");
-        println!("Ctrl-C stops the node.");
-        server.await.map_err(|e| anyhow::anyhow!("{e}"))??;
-        node.stop().await;
-        Ok::<_, anyhow::Error>(())
-    })
 }

@@ -2,6 +2,7 @@
 //! command's work and prints its answer.
 
 pub mod ceremony;
+pub mod cluster;
 pub mod dev;
 pub mod issue;
 pub mod keys;

@@ -136,6 +136,15 @@ const fn op(method: &'static str, path: &'static str, refusals: &'static [Refusa
     Operation { method, path, refusals, item_codes: &[] }
 }
 
+/// A cluster administration call: MAC'd with the cluster secret, JSON body,
+/// on a node that runs in a cluster.
+const CLUSTER_ADMIN: Refusals = &[
+    (400, &["bad_json", "bad_membership"]),
+    (401, &["missing_cluster_mac", "bad_cluster_mac"]),
+    (404, &["not_found"]),
+    (422, &["bad_membership"]),
+];
+
 /// The table: every operation of the API, with what it can refuse.
 pub const OPERATIONS: &[Operation] = &[
     op("get", "/healthz", &[]),
@@ -144,7 +153,7 @@ pub const OPERATIONS: &[Operation] = &[
     op("get", "/v1/openapi.json", &[]),
     op("get", "/v1/status", &[INTERNAL]),
     op("get", "/v1/blocks/{height}", &[NUMBER_IN_PATH, LOOKUP, INTERNAL]),
-    op("post", "/v1/transactions", &[JSON_BODY, &[(400, &["bad_hex"]), (503, &["unavailable"])], LEDGER, INTERNAL]),
+    op("post", "/v1/transactions", &[JSON_BODY, &[(400, &["bad_hex"]), (503, &["unavailable", "leader_changed", "no_leader", "leader_unreachable", "replica_behind"])], LEDGER, INTERNAL]),
     op("get", "/v1/transactions/{id}", &[HASH_IN_PATH, LOOKUP, INTERNAL]),
     op("get", "/v1/issuers", &[]),
     op("get", "/v1/verifiers", &[]),
@@ -155,6 +164,10 @@ pub const OPERATIONS: &[Operation] = &[
     op("get", "/v1/buckets/{leaf}", &[NUMBER_IN_PATH, &[(400, &["bad_query", "bad_levels"])], LOOKUP, INTERNAL]),
     op("get", "/v1/credentials/{commitment}", &[HASH_IN_PATH, LOOKUP, INTERNAL]),
     op("get", "/v1/stats", &[]),
+    op("get", "/v1/cluster/status", &[&[(404, &["not_found"])], INTERNAL]),
+    op("post", "/v1/cluster/init", &[CLUSTER_ADMIN, &[(422, &["cluster_initialized"])], INTERNAL]),
+    op("post", "/v1/cluster/learners", &[CLUSTER_ADMIN, &[(503, &["not_leader"])], INTERNAL]),
+    op("post", "/v1/cluster/membership", &[CLUSTER_ADMIN, &[(503, &["not_leader"])], INTERNAL]),
     op("post", "/v1/requests", &[SIGNED, JSON_BODY, REQUEST, INTERNAL]),
     op("post", "/v1/presentations/verify", &[SIGNED, JSON_BODY, VERIFIER, INTERNAL]),
     Operation {

@@ -11,6 +11,7 @@ use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Responder}
 use crate::error::ApiError;
 
 pub mod bank;
+pub mod cluster;
 pub mod operations;
 pub mod public;
 pub mod regulator;
@@ -30,6 +31,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/readyz", Method::GET, operations::readyz))
         .service(endpoint("/metrics", Method::GET, operations::metrics))
         .service(
+            // Raft's messages: snapshots come in chunks of a few MiB.
+            web::scope("/internal/raft")
+                .app_data(web::PayloadConfig::new(64 << 20))
+                .service(endpoint("/append", Method::POST, cluster::append))
+                .service(endpoint("/vote", Method::POST, cluster::vote))
+                .service(endpoint("/snapshot", Method::POST, cluster::snapshot))
+                .service(endpoint("/read-index", Method::POST, cluster::read_index)),
+        )
+        .service(
             web::scope("/v1")
                 .service(endpoint("/openapi.json", Method::GET, operations::openapi))
                 .service(endpoint("/status", Method::GET, public::status))
@@ -45,6 +55,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(endpoint("/buckets/{leaf}", Method::GET, public::bucket))
                 .service(endpoint("/credentials/{commitment}", Method::GET, public::credential))
                 .service(endpoint("/stats", Method::GET, public::stats))
+                .service(endpoint("/cluster/status", Method::GET, cluster::status))
+                .service(endpoint("/cluster/init", Method::POST, cluster::init))
+                .service(endpoint("/cluster/learners", Method::POST, cluster::add_learner))
+                .service(endpoint("/cluster/membership", Method::POST, cluster::change_membership))
                 .service(endpoint("/requests", Method::POST, bank::create_request))
                 .service(endpoint("/presentations/verify", Method::POST, bank::verify))
                 .service(endpoint("/presentations/verify-batch", Method::POST, bank::verify_batch)),

@@ -21,9 +21,14 @@ pub async fn readyz(node: web::Data<Node>) -> HttpResponse {
 
 /// Prometheus metrics, text exposition format: requests by route and
 /// status, latencies, verifications by outcome, issuances, revocations,
-/// block height, mempool size, leaves.
+/// block height, mempool size, leaves; in a cluster, the replica's Raft
+/// term, leader, last log and applied index, and (on the leader) each
+/// member's replication lag.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(node: web::Data<Node>) -> Result<HttpResponse> {
+    if let Ok(status) = node.cluster_status() {
+        node.metrics().set_cluster(&status);
+    }
     let text = node.metrics().render().map_err(|e| ApiError::caused("rendering the metrics", e))?;
     Ok(HttpResponse::Ok().content_type(crate::metrics::CONTENT_TYPE).body(text))
 }
