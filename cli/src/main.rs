@@ -17,7 +17,8 @@ mod settings;
 /// Sends `tracing` events to standard error, filtered by `ZKREG_LOG`.
 fn init_logs(format: &str) -> anyhow::Result<()> {
     use tracing_subscriber::EnvFilter;
-    let spec = std::env::var("ZKREG_LOG").unwrap_or_else(|_| "info".to_owned());
+    // openraft narrates every vote and heartbeat at info: its warnings only, unless asked.
+    let spec = std::env::var("ZKREG_LOG").unwrap_or_else(|_| "info,openraft=warn".to_owned());
     let filter = EnvFilter::try_new(&spec).with_context(|| format!("ZKREG_LOG={spec} is not a log filter"))?;
     let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colours).with_writer(std::io::stderr);

@@ -91,6 +91,11 @@ pub struct NodeSettings {
     /// learner (`zkreg cluster add-learner`) [env: ZKREG_PEERS].
     #[arg(long)]
     pub peers: Option<String>,
+    /// Raft entries applied between two snapshots of the chain (the log
+    /// before a snapshot is purged; a new or far-behind member is sent the
+    /// snapshot) [env: ZKREG_SNAPSHOT_AFTER] [default: 1000].
+    #[arg(long)]
+    pub snapshot_after: Option<u64>,
 }
 
 /// The environment variable of the configuration file's path.
@@ -164,6 +169,7 @@ impl NodeSettings {
             cluster_secret_file: var("ZKREG_CLUSTER_SECRET_FILE").map(PathBuf::from),
             advertise: var("ZKREG_ADVERTISE"),
             peers: var("ZKREG_PEERS"),
+            snapshot_after: parsed(&var, "ZKREG_SNAPSHOT_AFTER")?,
         })
     }
 
@@ -188,6 +194,7 @@ impl NodeSettings {
             cluster_secret_file: self.cluster_secret_file.or(lower.cluster_secret_file),
             advertise: self.advertise.or(lower.advertise),
             peers: self.peers.or(lower.peers),
+            snapshot_after: self.snapshot_after.or(lower.snapshot_after),
         }
     }
 
@@ -245,13 +252,17 @@ impl NodeSettings {
             config.max_request_body_bytes = bytes as usize;
         }
         let listen = self.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let snapshot_after = positive("snapshot_after", self.snapshot_after)?;
         config.cluster = match (self.node_id, self.cluster_secret_file, self.peers) {
-            (None, None, None) if self.advertise.is_none() => None,
-            (None, _, _) => anyhow::bail!("cluster settings (cluster_secret_file, advertise, peers) need node_id"),
+            (None, None, None) if self.advertise.is_none() && snapshot_after.is_none() => None,
+            (None, _, _) => anyhow::bail!("cluster settings (cluster_secret_file, advertise, peers, snapshot_after) need node_id"),
             (Some(_), None, _) => anyhow::bail!("node_id needs cluster_secret_file (the secret every member shares)"),
             (Some(id), Some(secret_file), peers) => {
                 let secret = crate::files::read_cluster_secret(&secret_file)?;
                 let mut cluster = zkreg_api::ClusterConfig::new(id, self.advertise.unwrap_or_else(|| listen.clone()), secret);
+                if let Some(n) = snapshot_after {
+                    cluster.snapshot_after = n;
+                }
                 if let Some(peers) = peers {
                     cluster.peers = parse_peers(&peers)?;
                     if !cluster.peers.contains_key(&id) {
