@@ -447,6 +447,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 192)]
         presentations: usize,
     },
+    /// Issuance throughput through a 3-replica Raft cluster against a single
+    /// node (concurrent clients, every node in this process on loopback),
+    /// failover time when the leader stops, and disk bytes per credential on
+    /// a replica.
+    Cluster {
+        /// Print the table, then one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+        /// Concurrent clients, each with a regulator key of its own,
+        /// submitting one issuance at a time.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Measured seconds of load on each deployment (after warm-ups).
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Every node's block interval, in milliseconds (the node's default).
+        #[arg(long, default_value_t = 50)]
+        block_interval_ms: u64,
+    },
     /// Load a proving key, prove once and print peak memory (used by `bench crypto`).
     #[command(hide = true)]
     ProveOnce {

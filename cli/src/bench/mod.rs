@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::args::BenchCommand;
 
 pub mod api;
+pub mod cluster;
 pub mod crypto;
 pub mod ledger;
 
@@ -25,6 +26,10 @@ pub fn run(what: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Api { json, presentations } => {
             let report = api::api(presentations, |step| eprintln!("bench api: {step}…"))?;
             show(&api::table(&report), json, &report)
+        }
+        BenchCommand::Cluster { json, clients, seconds, block_interval_ms } => {
+            let report = cluster::cluster(clients, seconds, block_interval_ms, |step| eprintln!("bench cluster: {step}…"))?;
+            show(&cluster::table(&report), json, &report)
         }
     }
 }
