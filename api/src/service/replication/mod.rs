@@ -38,7 +38,8 @@ pub type AppliedEvent = Option<AppliedBlock>;
 pub struct Replica {
     id: NodeId,
     raft: Raft<TypeConfig>,
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped.
+    runtime: Option<tokio::runtime::Runtime>,
     ledger: Arc<Mutex<Ledger>>,
     mempool: Mutex<Mempool>,
     /// Transactions in a batch proposed and not yet answered.
@@ -87,7 +88,9 @@ impl Replica {
             election_timeout_min: cluster.election_timeout.0.as_millis() as u64,
             election_timeout_max: cluster.election_timeout.1.as_millis() as u64,
             snapshot_policy: SnapshotPolicy::LogsSinceLast(cluster.snapshot_after),
-            max_in_snapshot_log_to_keep: 100,
+            // Entries kept behind a snapshot for a follower a little behind;
+            // one further back is sent the snapshot.
+            max_in_snapshot_log_to_keep: cluster.snapshot_after.min(100),
             install_snapshot_timeout: 10_000,
             ..Default::default()
         };
@@ -100,7 +103,7 @@ impl Replica {
         Ok(Replica {
             id,
             raft,
-            runtime,
+            runtime: Some(runtime),
             ledger,
             mempool: Mutex::new(Mempool::new(mempool)),
             in_flight: Mutex::new(HashSet::new()),
@@ -121,7 +124,8 @@ impl Replica {
 
     /// Runs one of Raft's futures to its end (see the module doc).
     pub fn run<T: Send + 'static>(&self, fut: impl Future<Output = T> + Send + 'static) -> T {
-        Self::block_on_thread(self.runtime.handle(), fut)
+        let runtime = self.runtime.as_ref().unwrap_or_else(|| unreachable!("the runtime lives as long as the replica"));
+        Self::block_on_thread(runtime.handle(), fut)
     }
 
     /// The Raft handle (for the node-to-node endpoints).
@@ -330,9 +334,12 @@ impl Replica {
     /// initialises the cluster with them; anywhere else, or once the log
     /// holds anything, nothing happens.
     pub fn bootstrap(&self, peers: &BTreeMap<NodeId, String>) -> Result<(), ApiError> {
-        let m = self.metrics();
-        let fresh = m.last_log_index.is_none() && m.membership_config.membership().nodes().next().is_none();
-        if !fresh || peers.keys().next() != Some(&self.id) {
+        if peers.keys().next() != Some(&self.id) {
+            return Ok(());
+        }
+        // Asked of Raft itself: its metrics may not yet show the log it loaded.
+        let raft = self.raft.clone();
+        if self.run(async move { raft.is_initialized().await }).map_err(|e| ApiError::caused("reading Raft's state", e))? {
             return Ok(());
         }
         tracing::info!(?peers, "initialising the cluster");
@@ -371,6 +378,17 @@ impl Replica {
     pub fn shutdown(&self) {
         let raft = self.raft.clone();
         let _ = self.run(async move { raft.shutdown().await });
+    }
+}
+
+impl Drop for Replica {
+    /// Stops the Raft runtime without waiting for its tasks: a replica may
+    /// be dropped on an async thread (a node that failed to start inside an
+    /// actix system), where a blocking shutdown is not allowed.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
