@@ -78,6 +78,22 @@ pub struct Block {
     pub time: u64,
     /// Ids of the block's transactions, in order.
     pub transactions: Vec<String>,
+    /// The consortium nodes' signatures of this header (in a cluster whose
+    /// genesis names a consortium; they arrive a block or two after the
+    /// block). Each is ed25519 over `zkreg/header-signature/v1 ‖ hash`
+    /// (the 32 bytes of `hash`), by the key the genesis lists for `node_id`.
+    /// A wallet accepts the block's root only when a majority signed it.
+    #[serde(default)]
+    pub signatures: Vec<HeaderSignature>,
+}
+
+/// One consortium node's signature of a header.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct HeaderSignature {
+    /// The node's id in the genesis' consortium.
+    pub node_id: u64,
+    /// The ed25519 signature, 128 hex digits.
+    pub signature: String,
 }
 
 /// The outcome of a transaction (`POST /v1/transactions`, `GET /v1/transactions/{id}`).

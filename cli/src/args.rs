@@ -174,6 +174,10 @@ pub enum Command {
         /// Bucket height in levels: the node learns only which 4^levels leaves.
         #[arg(long, default_value_t = 5)]
         bucket_levels: usize,
+        /// The chain's genesis file: if it names a consortium, every root the
+        /// proofs use must be signed by a majority of it.
+        #[arg(long)]
+        genesis: Option<PathBuf>,
         /// Print one JSON object instead of text (and no spinner).
         #[arg(long)]
         json: bool,

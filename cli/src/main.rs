@@ -46,7 +46,9 @@ fn main() -> anyhow::Result<()> {
         Command::Request { node, key, verifier, scope, schema, op, value, hi, issuers, bulletproofs, out, json } => {
             request::run(&node, &key, &verifier, &scope, &schema, &op, value, hi, issuers, bulletproofs, &out, json)
         }
-        Command::Prove { node, wallet, keys, request, out, bucket_levels, json } => prove::run(&node, &wallet, &keys, &request, &out, bucket_levels, json),
+        Command::Prove { node, wallet, keys, request, out, bucket_levels, genesis, json } => {
+            prove::run(&node, &wallet, &keys, &request, &out, bucket_levels, genesis.as_deref(), json)
+        }
         Command::Verify { node, key, presentation, json } => verify::run(&node, &key, &presentation, json),
         Command::Setup { out, json } => setup::run(&out, json),
         Command::Ceremony { what: CeremonyCommand::DevPtau { out, json } } => ceremony::dev_ptau(&out, json),

@@ -96,6 +96,11 @@ pub struct NodeSettings {
     /// snapshot) [env: ZKREG_SNAPSHOT_AFTER] [default: 1000].
     #[arg(long)]
     pub snapshot_after: Option<u64>,
+    /// This node's key file (`zkreg keys`): it signs the header of every
+    /// block it applies; the genesis' consortium must list its public key
+    /// under --node-id [env: ZKREG_NODE_KEY_FILE].
+    #[arg(long)]
+    pub node_key_file: Option<PathBuf>,
 }
 
 /// The environment variable of the configuration file's path.
@@ -123,7 +128,7 @@ impl NodeSettings {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading the configuration file {}", path.display()))?;
         let mut settings = Self::from_toml(&text).with_context(|| format!("in the configuration file {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new(""));
-        for p in [&mut settings.data_dir, &mut settings.genesis, &mut settings.cluster_secret_file].into_iter().flatten() {
+        for p in [&mut settings.data_dir, &mut settings.genesis, &mut settings.cluster_secret_file, &mut settings.node_key_file].into_iter().flatten() {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -170,6 +175,7 @@ impl NodeSettings {
             advertise: var("ZKREG_ADVERTISE"),
             peers: var("ZKREG_PEERS"),
             snapshot_after: parsed(&var, "ZKREG_SNAPSHOT_AFTER")?,
+            node_key_file: var("ZKREG_NODE_KEY_FILE").map(PathBuf::from),
         })
     }
 
@@ -195,6 +201,7 @@ impl NodeSettings {
             advertise: self.advertise.or(lower.advertise),
             peers: self.peers.or(lower.peers),
             snapshot_after: self.snapshot_after.or(lower.snapshot_after),
+            node_key_file: self.node_key_file.or(lower.node_key_file),
         }
     }
 
@@ -254,14 +261,17 @@ impl NodeSettings {
         let listen = self.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
         let snapshot_after = positive("snapshot_after", self.snapshot_after)?;
         config.cluster = match (self.node_id, self.cluster_secret_file, self.peers) {
-            (None, None, None) if self.advertise.is_none() && snapshot_after.is_none() => None,
-            (None, _, _) => anyhow::bail!("cluster settings (cluster_secret_file, advertise, peers, snapshot_after) need node_id"),
+            (None, None, None) if self.advertise.is_none() && snapshot_after.is_none() && self.node_key_file.is_none() => None,
+            (None, _, _) => anyhow::bail!("cluster settings (cluster_secret_file, advertise, peers, snapshot_after, node_key_file) need node_id"),
             (Some(_), None, _) => anyhow::bail!("node_id needs cluster_secret_file (the secret every member shares)"),
             (Some(id), Some(secret_file), peers) => {
                 let secret = crate::files::read_cluster_secret(&secret_file)?;
                 let mut cluster = zkreg_api::ClusterConfig::new(id, self.advertise.unwrap_or_else(|| listen.clone()), secret);
                 if let Some(n) = snapshot_after {
                     cluster.snapshot_after = n;
+                }
+                if let Some(path) = &self.node_key_file {
+                    cluster.node_key = Some(crate::files::read_key(path)?);
                 }
                 if let Some(peers) = peers {
                     cluster.peers = parse_peers(&peers)?;

@@ -50,7 +50,11 @@ fn regulator_key(i: usize) -> SigningKey {
     SigningKey::from_bytes(&[10 + i as u8; 32])
 }
 
-fn genesis() -> Genesis {
+fn node_key(id: u64) -> SigningKey {
+    SigningKey::from_bytes(&[100 + id as u8; 32])
+}
+
+fn genesis(consortium: &[u64]) -> Genesis {
     let authority = SigningKey::from_bytes(&[1; 32]).verifying_key().to_bytes();
     let first = regulator_key(0).verifying_key().to_bytes();
     let mut g = Genesis::development("zkreg-cluster-test", 1_750_000_000, &authority, (&regulator_name(0), &first), &[SCHEMA], 8);
@@ -61,6 +65,10 @@ fn genesis() -> Genesis {
             schemas: vec![SCHEMA.into()],
         });
     }
+    g.consortium = consortium
+        .iter()
+        .map(|id| zkreg_registry::genesis::GenesisNode { id: *id, key: hex::encode(node_key(*id).verifying_key().to_bytes()) })
+        .collect();
     g
 }
 
@@ -78,19 +86,33 @@ struct Cluster {
     peers: String,
     children: BTreeMap<u64, Child>,
     snapshot_after: u64,
+    /// Whether nodes sign headers (the genesis lists their keys).
+    signed: bool,
 }
 
 impl Cluster {
     /// `n` voters, node 1 initialising.
     fn start(n: u64, snapshot_after: u64) -> Self {
+        Self::start_with(n, snapshot_after, false)
+    }
+
+    /// `n` voters; with `signed`, a genesis whose consortium lists each
+    /// node's key, and each node given its key file.
+    fn start_with(n: u64, snapshot_after: u64, signed: bool) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let genesis_path = dir.path().join("genesis.json");
-        std::fs::write(&genesis_path, serde_json::to_vec(&genesis()).expect("genesis")).expect("write genesis");
+        let members: Vec<u64> = if signed { (1..=n).collect() } else { Vec::new() };
+        std::fs::write(&genesis_path, serde_json::to_vec(&genesis(&members)).expect("genesis")).expect("write genesis");
+        for id in &members {
+            let key = node_key(*id);
+            let file = serde_json::json!({"public": hex::encode(key.verifying_key().to_bytes()), "secret": hex::encode(key.to_bytes())});
+            std::fs::write(dir.path().join(format!("node-{id}.key")), file.to_string()).expect("write node key");
+        }
         let secret = dir.path().join("cluster.secret");
         std::fs::write(&secret, format!("{}\n", hex::encode([0x5e; 32]))).expect("write secret");
         let ports: BTreeMap<u64, u16> = (1..=n).map(|id| (id, free_port())).collect();
         let peers = ports.iter().map(|(id, p)| format!("{id}=127.0.0.1:{p}")).collect::<Vec<_>>().join(",");
-        let mut cluster = Cluster { dir, genesis: genesis_path, secret, ports, peers, children: BTreeMap::new(), snapshot_after };
+        let mut cluster = Cluster { dir, genesis: genesis_path, secret, ports, peers, children: BTreeMap::new(), snapshot_after, signed };
         for id in 1..=n {
             cluster.spawn(id, true);
         }
@@ -130,6 +152,9 @@ impl Cluster {
             .stderr(log);
         if voter {
             cmd.args(["--peers", &self.peers]);
+        }
+        if self.signed {
+            cmd.arg("--node-key-file").arg(self.dir.path().join(format!("node-{id}.key")));
         }
         let child = cmd.spawn().expect("spawn zkreg node");
         self.children.insert(id, child);
@@ -598,6 +623,62 @@ fn cluster_calls_without_the_secret_are_refused_and_change_nothing() {
     let after = zkreg_api::client::Client::new(&url).cluster_status().expect("status");
     assert_eq!(after.members.len(), status_before["members"].as_array().map_or(0, |m| m.len()), "membership unchanged");
     assert_eq!(after.leader, Some(leader));
+}
+
+#[test]
+fn every_node_signs_the_headers_and_a_wallet_accepts_only_roots_a_majority_signed() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cluster = Cluster::start_with(3, 1_000, true);
+    cluster.wait_leader(Duration::from_secs(15));
+    let urls = urls_of(&cluster);
+    let load = Load::start(urls, 5);
+    std::thread::sleep(Duration::from_secs(2));
+    let history = load.finish();
+    assert!(!history.acked.is_empty());
+    let height = cluster.wait_converged(Duration::from_secs(10));
+    let consortium: BTreeMap<u64, [u8; 32]> = (1..=3).map(|id| (id, node_key(id).verifying_key().to_bytes())).collect();
+    let client = zkreg_api::client::Client::new(&cluster.url(2));
+    // The signatures of a block arrive in a later entry: wait for all three on the tip.
+    wait_until(Duration::from_secs(10), "three signatures of the tip", || {
+        let b: zkreg_api::dto::Block = client.get_as(&format!("/v1/blocks/{height}")).expect("block");
+        zkreg_api::client::attest::valid_signers(&b, &consortium).expect("signers") == 3
+    });
+    for h in 1..=height {
+        for id in 1..=3 {
+            let b: zkreg_api::dto::Block = zkreg_api::client::Client::new(&cluster.url(id)).get_as(&format!("/v1/blocks/{h}")).expect("block");
+            let signers = zkreg_api::client::attest::valid_signers(&b, &consortium).expect("signers");
+            assert!(signers >= 2, "block {h} on node {id} has {signers} valid signatures");
+        }
+    }
+    // The wallet's check: the tip's root is accepted against the real consortium…
+    let status = client.status().expect("status");
+    let root = zkreg_circuits::field::fr_from_hex(&status.root).expect("root");
+    assert!(client.attested_root(&root, &consortium, Duration::from_secs(5)).is_ok());
+    // …and refused against a consortium whose keys did not sign (a node's own roots would be signed by one key at most).
+    let forged: BTreeMap<u64, [u8; 32]> = (1..=3).map(|id| (id, node_key(id + 10).verifying_key().to_bytes())).collect();
+    let err = client.attested_root(&root, &forged, Duration::from_millis(300)).unwrap_err();
+    assert!(err.to_string().contains("not signed by a majority"), "{err}");
+    // One honest signature is not a majority.
+    let one: BTreeMap<u64, [u8; 32]> = [(1, node_key(1).verifying_key().to_bytes()), (7, node_key(17).verifying_key().to_bytes()), (8, node_key(18).verifying_key().to_bytes())].into();
+    assert!(client.attested_root(&root, &one, Duration::from_millis(300)).is_err());
+
+    // A node whose key is not the one the genesis lists refuses to start.
+    cluster.kill(3);
+    let wrong = cluster.dir.path().join("node-3.key");
+    let other = node_key(33);
+    std::fs::write(&wrong, serde_json::json!({"public": hex::encode(other.verifying_key().to_bytes()), "secret": hex::encode(other.to_bytes())}).to_string()).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_zkreg"))
+        .args(["node", "--node-id", "3", "--listen", &format!("127.0.0.1:{}", cluster.ports[&3]), "--peers", &cluster.peers])
+        .arg("--cluster-secret-file")
+        .arg(&cluster.secret)
+        .arg("--data-dir")
+        .arg(cluster.data(3))
+        .arg("--node-key-file")
+        .arg(&wrong)
+        .output()
+        .expect("run zkreg node");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the genesis lists node 3 with key"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

@@ -30,6 +30,17 @@ pub struct GenesisRegulator {
     pub schemas: Vec<String>,
 }
 
+/// A node of the consortium: its signature of a block header counts
+/// toward the majority a wallet needs before it accepts that block's root.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisNode {
+    /// The node's id in the cluster.
+    pub id: u64,
+    /// Its ed25519 key, hex.
+    pub key: String,
+}
+
 /// The genesis of a chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,6 +59,10 @@ pub struct Genesis {
     pub schemas: Vec<GenesisSchema>,
     /// Initial regulators.
     pub regulators: Vec<GenesisRegulator>,
+    /// The consortium's nodes (none: a chain whose headers nobody attests,
+    /// e.g. a single node).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consortium: Vec<GenesisNode>,
 }
 
 /// Parses 64 hex digits into a strict ed25519 public key.
@@ -83,6 +98,7 @@ impl Genesis {
                 key: hex::encode(regulator.1),
                 schemas: schemas.iter().map(|s| (*s).into()).collect(),
             }],
+            consortium: Vec::new(),
         }
     }
 
@@ -120,7 +136,23 @@ impl Genesis {
                 }
             }
         }
+        self.consortium_keys().map_err(err)?;
         Ok(())
+    }
+
+    /// The consortium's node keys by node id (ids and keys distinct).
+    pub fn consortium_keys(&self) -> Result<std::collections::BTreeMap<u64, [u8; 32]>, String> {
+        let mut keys = std::collections::BTreeMap::new();
+        for n in &self.consortium {
+            let key = parse_key(&n.key)?;
+            if keys.values().any(|k| *k == key) {
+                return Err(format!("consortium key {} listed twice", n.key));
+            }
+            if keys.insert(n.id, key).is_some() {
+                return Err(format!("consortium node {} listed twice", n.id));
+            }
+        }
+        Ok(keys)
     }
 
     /// The root authorities' keys.

@@ -181,7 +181,7 @@ impl Ledger {
         }
         let executor = Executor { genesis: &self.genesis, authorities: &self.authorities };
         let effects = executor.execute(proposal, &self.tip, &self.registry, &mut self.tree, &self.store);
-        if let Err(e) = self.store.commit(&proposal.txs, &effects, extra) {
+        if let Err(e) = self.store.commit(&proposal.txs, &effects, extra, self.genesis.root_window) {
             // Nothing was acknowledged: rebuild the in-memory tree from disk.
             self.tree = CommitmentTree::from_levels(self.store.tree_levels()?)
                 .map_err(|t| LedgerError::Corrupt { key: "tree".into(), reason: t.to_string() })?;
@@ -191,6 +191,27 @@ impl Ledger {
         self.registry = registry;
         self.tip = header.clone();
         Ok(AppliedBlock { header, receipts })
+    }
+
+    /// The records to store for `attestations`: each one whose node is in
+    /// the genesis' consortium, whose header is applied, and whose signature
+    /// verifies (others are dropped, on every replica alike).
+    pub fn attestation_records(&self, attestations: &[crate::attest::Attestation]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, LedgerError> {
+        let keys = self.genesis.consortium_keys().map_err(LedgerError::Genesis)?;
+        let mut out = Vec::new();
+        for a in attestations {
+            let Some(key) = keys.get(&a.node_id) else { continue };
+            let Some(header) = self.store.header(a.height)? else { continue };
+            if crate::attest::verify(key, &header, &a.signature) {
+                out.push((Store::header_signature_key(a.height, a.node_id), a.signature.clone()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The consortium's signatures of the header at `height`, by node id.
+    pub fn header_signatures(&self, height: u64) -> Result<Vec<(u64, Vec<u8>)>, LedgerError> {
+        self.store.header_signatures(height)
     }
 
     /// The header at `height`.
@@ -345,6 +366,12 @@ impl Ledger {
             let (level, index, height, value) = v.map_err(storage(0))?;
             stored_nodes.insert((height, level, index), value);
         }
+        // The versions the replay says must be stored, newest first, with
+        // the same pruning as the commits.
+        let mut expected = std::collections::BTreeMap::<(usize, u64), Vec<(u64, Fr)>>::new();
+        // Every version the replay wrote, pruned or not: a directory written
+        // before versions were pruned keeps them, and that is no tampering.
+        let mut written = std::collections::BTreeMap::<(u64, usize, u64), Fr>::new();
         let executor = Executor { genesis: &self.genesis, authorities: &self.authorities };
         for height in 1..=self.tip.height {
             let header = self.store.header(height).map_err(storage(height))?.ok_or_else(|| fail(height, "header missing".into()))?;
@@ -364,13 +391,12 @@ impl Ledger {
                 return Err(fail(height, "replaying the block gives another header (tree root or leaf count)".into()));
             }
             for (level, index, value) in &effects.nodes {
-                match stored_nodes.remove(&(height, *level, *index)) {
-                    Some(bytes) if bytes.as_ref() == fr_to_bytes(value) => {}
-                    _ => return Err(fail(height, format!("stored tree node ({level}, {index}) differs from the replay"))),
-                }
-            }
-            if let Some(((h, level, index), _)) = stored_nodes.range((height, 0, 0)..(height + 1, 0, 0)).next() {
-                return Err(fail(*h, format!("stored tree node ({level}, {index}) was never written by this block")));
+                let versions = expected.entry((*level, *index)).or_default();
+                let older: Vec<u64> = versions.iter().map(|(h, _)| *h).collect();
+                let gone = crate::store::prunable_versions(height, &older, self.genesis.root_window);
+                versions.retain(|(h, _)| !gone.contains(h));
+                versions.insert(0, (height, *value));
+                written.insert((height, *level, *index), *value);
             }
             for r in effects.receipts.iter().filter(|r| !r.is_duplicate()) {
                 if self.store.receipt(&r.tx_id).map_err(storage(height))?.as_ref() != Some(r) {
@@ -382,8 +408,27 @@ impl Ledger {
             registry = effects.registry;
             prev = header;
         }
-        if let Some(((h, level, index), _)) = stored_nodes.iter().next() {
-            return Err(fail(*h, format!("stored tree node ({level}, {index}) is not part of the chain")));
+        // Every version the replay keeps is stored with its value, and nothing else is:
+        // the first discrepancy, by height, is the tampered block.
+        let mut discrepancies = Vec::new();
+        for ((level, index), versions) in &expected {
+            for (height, value) in versions {
+                match stored_nodes.remove(&(*height, *level, *index)) {
+                    Some(bytes) if bytes.as_ref() == fr_to_bytes(value) => {}
+                    Some(_) => discrepancies.push((*height, format!("stored tree node ({level}, {index}) differs from the replay"))),
+                    None => discrepancies.push((*height, format!("stored tree node ({level}, {index}) is missing"))),
+                }
+            }
+        }
+        for ((h, level, index), bytes) in &stored_nodes {
+            match written.get(&(*h, *level, *index)) {
+                Some(value) if bytes.as_ref() == fr_to_bytes(value) => {} // a version not yet pruned
+                Some(_) => discrepancies.push((*h, format!("stored tree node ({level}, {index}) differs from the replay"))),
+                None => discrepancies.push((*h, format!("stored tree node ({level}, {index}) was never written by this block"))),
+            }
+        }
+        if let Some((h, reason)) = discrepancies.into_iter().min_by_key(|(h, _)| *h) {
+            return Err(fail(h, reason));
         }
         if prev != self.tip {
             return Err(fail(self.tip.height, "tip does not match the replay".into()));

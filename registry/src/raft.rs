@@ -56,14 +56,18 @@ impl fmt::Display for ClusterNode {
 }
 
 /// What a log entry carries: transactions in order and the time the
-/// sequencer gave them. The block's height is the next one when the entry
-/// is applied; its time never goes back from the tip's.
+/// sequencer gave them, and the consortium's signatures of earlier headers.
+/// The block's height is the next one when the entry is applied; its time
+/// never goes back from the tip's. An entry with no transactions makes no
+/// block (it only carries signatures).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
     /// Unix seconds.
     pub time: u64,
     /// The transactions, in order.
     pub txs: Vec<SignedTransaction>,
+    /// Nodes' signatures of headers already applied.
+    pub attestations: Vec<crate::attest::Attestation>,
 }
 
 /// What applying an entry gave: the block's height, for an entry that was a batch.
@@ -366,9 +370,18 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     out.push(EntryOutcome::default());
                 }
                 EntryPayload::Normal(batch) => {
+                    // Checked against headers applied before this entry: the same on every replica.
+                    let records = ledger.attestation_records(&batch.attestations).map_err(|e| io_err(sm(), ErrorVerb::Read, e))?;
+                    let mut extra: Vec<(&[u8], Vec<u8>)> = records.iter().map(|(k, v)| (k.as_slice(), v.clone())).collect();
+                    extra.push((APPLIED, marker));
+                    if batch.txs.is_empty() {
+                        ledger.store().put_raw(&extra).map_err(|e| io_err(sm(), ErrorVerb::Write, e))?;
+                        out.push(EntryOutcome::default());
+                        continue;
+                    }
                     let tip = ledger.tip().clone();
                     let proposal = BlockProposal { height: tip.height + 1, time: batch.time.max(tip.time), txs: batch.txs };
-                    let block = ledger.apply_with(&proposal, &[(APPLIED, marker)]).map_err(|e| io_err(sm(), ErrorVerb::Write, e))?;
+                    let block = ledger.apply_with(&proposal, &extra).map_err(|e| io_err(sm(), ErrorVerb::Write, e))?;
                     if let Some(hook) = &self.on_applied {
                         hook(&ledger, Some(&block));
                     }

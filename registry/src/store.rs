@@ -14,6 +14,7 @@
 //! | `n` level index ¬height | tree node written at that height (versions newest first) |
 //! | `R` height | commitment-tree root after that block |
 //! | `a` record hash | height it was anchored at |
+//! | `S` height node id | a consortium node's signature of that header |
 //!
 //! Integers are big-endian so that keys sort numerically; `¬height` is
 //! `u64::MAX - height`, so the newest version of a node comes first.
@@ -167,7 +168,10 @@ impl Store {
 
     /// Persists a block atomically and flushes it to disk. `extra` keys
     /// (the Raft state machine's applied marker) go in the same batch.
-    pub fn commit(&self, txs: &[SignedTransaction], effects: &BlockEffects, extra: &[(&[u8], Vec<u8>)]) -> Result<(), LedgerError> {
+    /// Versions of the written tree nodes that no root in the window of
+    /// `root_window` blocks can reach any more are deleted in the same
+    /// batch ([`prunable_versions`]).
+    pub fn commit(&self, txs: &[SignedTransaction], effects: &BlockEffects, extra: &[(&[u8], Vec<u8>)], root_window: u64) -> Result<(), LedgerError> {
         let h = effects.header.height;
         let hb = h.to_be_bytes();
         let mut batch = sled::Batch::default();
@@ -187,6 +191,14 @@ impl Store {
         }
         for (level, index, value) in &effects.nodes {
             batch.insert(node_key(*level, *index, h), fr_to_bytes(value).to_vec());
+            let mut older = Vec::new();
+            for entry in self.db.range(node_key(*level, *index, h.saturating_sub(1))..=node_key(*level, *index, 0)) {
+                let (k, _) = entry?;
+                older.push(u64::MAX - u64::from_be_bytes(k[10..18].try_into().map_err(|_| corrupt(&k, "node key length"))?));
+            }
+            for height in prunable_versions(h, &older, root_window) {
+                batch.remove(node_key(*level, *index, height));
+            }
         }
         for a in &effects.anchors {
             batch.insert(key(b'a', &[a]), hb.to_vec());
@@ -306,6 +318,22 @@ impl Store {
         Ok(levels)
     }
 
+    /// The key of node `node_id`'s signature of the header at `height`.
+    pub fn header_signature_key(height: u64, node_id: u64) -> Vec<u8> {
+        key(b'S', &[&height.to_be_bytes(), &node_id.to_be_bytes()])
+    }
+
+    /// The consortium's signatures of the header at `height`, by node id.
+    pub fn header_signatures(&self, height: u64) -> Result<Vec<(u64, Vec<u8>)>, LedgerError> {
+        let mut out = Vec::new();
+        for entry in self.db.scan_prefix(key(b'S', &[&height.to_be_bytes()])) {
+            let (k, v) = entry?;
+            let node: [u8; 8] = k.get(9..17).and_then(|b| b.try_into().ok()).ok_or_else(|| corrupt(&k, "signature key length"))?;
+            out.push((u64::from_be_bytes(node), v.to_vec()));
+        }
+        Ok(out)
+    }
+
     /// A raw value of the chain's keyspace (the Raft state machine's own keys).
     pub fn get_raw(&self, k: &[u8]) -> Result<Option<sled::IVec>, LedgerError> {
         Ok(self.db.get(k)?)
@@ -391,6 +419,21 @@ impl Store {
     /// Bytes the database occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64, LedgerError> {
         Ok(self.db.size_on_disk()?)
+    }
+}
+
+/// The versions of a tree node that can go when it is written again at
+/// `height`: `older` are its stored versions below `height`, newest first.
+/// A path under the root after block `w` reads each node's newest version
+/// at or below `w`; the oldest root in the window after this block is
+/// `w0 = height + 1 - root_window`, so every version with a newer one at or
+/// below `w0` is unreachable. `verify-chain` replays the same rule.
+pub fn prunable_versions(height: u64, older: &[u64], root_window: u64) -> Vec<u64> {
+    let w0 = (height + 1).saturating_sub(root_window);
+    // The newest version at or below w0 stays; every one below it goes.
+    match older.iter().position(|&v| v <= w0) {
+        Some(keep) => older[keep + 1..].to_vec(),
+        None => Vec::new(),
     }
 }
 

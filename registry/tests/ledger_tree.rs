@@ -188,3 +188,63 @@ fn bucket_paths_equal_the_ledgers_paths() {
         assert!(matches!(c.ledger.bucket(i, levels), Err(LedgerError::NotFound(_))), "bucket({i}, {levels})");
     }
 }
+
+#[test]
+fn node_versions_no_root_in_the_window_reaches_are_pruned_and_every_window_path_still_opens() {
+    let window = 3;
+    let mut c = TestChain::with_window(71, window);
+    let mut leaves = Vec::new();
+    let mut roots = vec![c.ledger.root()];
+    let mut written = 0usize;
+    for _ in 1..=40u64 {
+        let txs: Vec<_> = (0..3).map(|_| c.issue_credit()).collect();
+        leaves.extend(txs.iter().map(|(_, cm)| fr(cm)));
+        let block = c.commit(txs.into_iter().map(|(stx, _)| stx).collect());
+        written += block.receipts.len();
+        roots.push(c.ledger.root());
+    }
+    let tip = c.ledger.height();
+    // Every leaf opens to every root still in the window, from disk.
+    for height in tip + 1 - window..=tip {
+        let count = c.ledger.header(height).unwrap().unwrap().leaf_count;
+        for index in 0..count {
+            let (path, root) = c.ledger.path_at(index, height).unwrap();
+            assert_eq!(root, roots[height as usize]);
+            assert_eq!(path.compute_root(leaves[index as usize]).unwrap(), root, "leaf {index} at {height}");
+        }
+    }
+    // When a node was last written (at its newest version), it kept the
+    // versions the window then reached plus one below it; nothing older.
+    let mut per_node = std::collections::BTreeMap::<(usize, u64), Vec<u64>>::new();
+    for v in c.ledger.store().node_versions() {
+        let (level, index, height, _) = v.unwrap();
+        per_node.entry((level, index)).or_default().push(height);
+    }
+    let mut total = 0;
+    for ((level, index), versions) in &per_node {
+        total += versions.len();
+        let newest = *versions.iter().max().unwrap();
+        let floor = (newest + 1).saturating_sub(window);
+        let below = versions.iter().filter(|h| **h < floor).count();
+        assert!(below <= 1, "node ({level}, {index}) keeps {below} versions below its window: {versions:?}");
+    }
+    // The topmost stored node is rewritten by every block: without pruning it
+    // would hold 40 versions.
+    let top = per_node.keys().map(|(level, _)| *level).max().unwrap();
+    assert_eq!(per_node[&(top, 0)].len(), window as usize + 1, "{:?}", per_node[&(top, 0)]);
+    assert!(total < per_node.len() * 2, "{total} versions of {} nodes", per_node.len());
+    assert_eq!(written, 120);
+    // The replay applies the same pruning: the chain verifies.
+    c.ledger.verify_chain().unwrap();
+}
+
+#[test]
+fn the_pruning_rule_keeps_the_newest_version_at_or_below_the_oldest_window_root() {
+    use zkreg_registry::store::prunable_versions;
+    // Window 3 after block 10: roots 8, 9, 10; the version at or below 8 stays.
+    assert_eq!(prunable_versions(10, &[9, 7, 5, 2], 3), vec![5, 2]);
+    assert_eq!(prunable_versions(10, &[8, 7], 3), vec![7]);
+    assert_eq!(prunable_versions(10, &[9], 3), Vec::<u64>::new(), "nothing at or below the window: nothing goes");
+    assert_eq!(prunable_versions(2, &[1, 0], 8), Vec::<u64>::new(), "a young chain keeps everything");
+    assert_eq!(prunable_versions(10, &[], 3), Vec::<u64>::new());
+}

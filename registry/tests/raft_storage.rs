@@ -64,7 +64,7 @@ fn a_batch_applied_through_raft_is_the_block_the_ledger_applies_and_survives_a_r
 
     let (dir, _log, mut sm) = open(&genesis);
     let rt = runtime();
-    let batch = Batch { time, txs: vec![tx1.clone(), tx2] };
+    let batch = Batch { time, txs: vec![tx1.clone(), tx2], attestations: vec![] };
     let outcome = rt.block_on(sm.apply(vec![entry(1, 1, EntryPayload::Blank), entry(1, 2, EntryPayload::Normal(batch.clone()))]));
     let outcome = outcome.unwrap_or_else(|e| panic!("apply: {e}"));
     assert_eq!(outcome[0].height, None);
@@ -99,7 +99,7 @@ fn a_snapshot_installed_on_a_new_replica_gives_the_same_chain_and_one_of_another
     for _ in 0..3 {
         let txs = (0..4).map(|_| chain.issue_credit().0).collect();
         index += 1;
-        rt.block_on(leader.apply(vec![entry(1, index, EntryPayload::Normal(Batch { time: chain.next_time(), txs }))]))
+        rt.block_on(leader.apply(vec![entry(1, index, EntryPayload::Normal(Batch { time: chain.next_time(), txs, attestations: vec![] }))]))
             .unwrap_or_else(|e| panic!("apply: {e}"));
     }
     let mut builder = rt.block_on(leader.get_snapshot_builder());

@@ -30,6 +30,7 @@ use crate::dto::{
     Verification, VerifyBatch, VerifyPresentation, Verifier, VerifyingKey,
 };
 
+pub mod attest;
 mod bucket;
 pub use bucket::{BucketPaths, MAX_BUCKET_LEVELS};
 

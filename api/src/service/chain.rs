@@ -55,6 +55,12 @@ impl Node {
             leaf_count: header.leaf_count,
             time: header.time,
             transactions: txs.unwrap_or_default().iter().map(|t| hex::encode(t.tx.id())).collect(),
+            signatures: self
+                .store
+                .header_signatures(height)?
+                .into_iter()
+                .map(|(node_id, sig)| crate::dto::HeaderSignature { node_id, signature: hex::encode(sig) })
+                .collect(),
         })
     }
 

@@ -26,6 +26,8 @@ pub enum RaftMessage {
     Snapshot,
     /// A follower asking the leader for a read index.
     ReadIndex,
+    /// A node's signature of a header, for the leader's next batch.
+    Attest,
 }
 
 impl RaftMessage {
@@ -36,6 +38,7 @@ impl RaftMessage {
             RaftMessage::Vote => network::VOTE_PATH,
             RaftMessage::Snapshot => network::SNAPSHOT_PATH,
             RaftMessage::ReadIndex => network::READ_INDEX_PATH,
+            RaftMessage::Attest => network::ATTEST_PATH,
         }
     }
 }
@@ -82,6 +85,10 @@ impl Node {
             RaftMessage::Append => encode(&raft.append_entries(decode::<AppendEntriesRequest<TypeConfig>>(body)?).await),
             RaftMessage::Vote => encode(&raft.vote(decode::<VoteRequest<NodeId>>(body)?).await),
             RaftMessage::Snapshot => encode(&raft.install_snapshot(decode::<InstallSnapshotRequest<TypeConfig>>(body)?).await),
+            RaftMessage::Attest => {
+                replica.accept_attestation(decode(body)?);
+                encode(&())
+            }
             RaftMessage::ReadIndex => {
                 decode::<()>(body)?;
                 let index = replica.local_read_index().map(Some).map_err(|e| e.to_string());

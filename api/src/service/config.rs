@@ -74,6 +74,9 @@ pub struct ClusterConfig {
     /// with the lowest id initialises the cluster on its first start. Empty
     /// on a node that joins as a learner.
     pub peers: std::collections::BTreeMap<u64, String>,
+    /// The node's own ed25519 key: it signs the header of every block it
+    /// applies. The genesis' consortium must list it under `node_id`.
+    pub node_key: Option<ed25519_dalek::SigningKey>,
 }
 
 impl ClusterConfig {
@@ -89,6 +92,7 @@ impl ClusterConfig {
             election_timeout: (Duration::from_millis(500), Duration::from_millis(1000)),
             snapshot_after: 1_000,
             peers: Default::default(),
+            node_key: None,
         }
     }
 }
@@ -103,6 +107,7 @@ impl std::fmt::Debug for ClusterConfig {
             .field("election_timeout", &self.election_timeout)
             .field("snapshot_after", &self.snapshot_after)
             .field("peers", &self.peers)
+            .field("node_key", &self.node_key.as_ref().map(|k| hex::encode(k.verifying_key().to_bytes())))
             .finish()
     }
 }

@@ -43,6 +43,9 @@ impl Node {
         if let Err(e) = published {
             tracing::error!(error = %e, "publishing an applied block failed");
         }
+        if let (Some(replica), Some(block)) = (self.replica(), &event) {
+            replica.attest(&block.header);
+        }
     }
 
     /// Takes a new snapshot of `ledger` after `block` (if any) and counts it in the metrics.

@@ -35,10 +35,12 @@ pub fn run(dir: &Path, listen: &str, keys: Option<&Path>, nodes: usize) -> anyho
         wallet::new(&path("citizen.wallet.json"), false)?;
     }
     let genesis_path = path("genesis.json");
+    // In a cluster each node signs headers with its own key, listed in the genesis.
+    let node_keys = (1..=nodes as u64).filter(|_| nodes > 1).map(|id| Ok((id, key(&format!("node-{id}.key"))?))).collect::<anyhow::Result<Vec<_>>>()?;
     let genesis = if genesis_path.exists() {
         read_genesis(&genesis_path)?
     } else {
-        let g = Genesis::development(
+        let mut g = Genesis::development(
             "zkreg-dev",
             zkreg_api::now_secs(),
             &authority.verifying_key().to_bytes(),
@@ -46,6 +48,10 @@ pub fn run(dir: &Path, listen: &str, keys: Option<&Path>, nodes: usize) -> anyho
             &["credit-score", "licence.food-business"],
             16,
         );
+        g.consortium = node_keys
+            .iter()
+            .map(|(id, k)| zkreg_registry::genesis::GenesisNode { id: *id, key: hex::encode(k.verifying_key().to_bytes()) })
+            .collect();
         std::fs::write(&genesis_path, serde_json::to_vec_pretty(&g)?)?;
         g
     };
@@ -60,7 +66,7 @@ pub fn run(dir: &Path, listen: &str, keys: Option<&Path>, nodes: usize) -> anyho
     let vk = zkreg_prover::keys::load_verifying_key(&keys_dir.join(zkreg_prover::keys::VERIFYING_KEY_FILE))?;
     let setup = DevSetup { genesis, authority, bank, vk };
     if nodes > 1 {
-        return run_cluster(dir, listen, &keys_dir, nodes, setup);
+        return run_cluster(dir, listen, &keys_dir, node_keys, setup);
     }
     let mut config = zkreg_api::NodeConfig::new(path("data"), Some(setup.genesis.clone()));
     config.block_interval = std::time::Duration::from_millis(50);
@@ -111,7 +117,8 @@ fn register(url: &str, setup: &DevSetup) -> anyhow::Result<()> {
 /// `zkreg dev --nodes N`: N replicas of one cluster in this process, on
 /// `listen`'s port and the next ones, data in `dir/data-<id>`, sharing
 /// `dir/cluster.secret`; node 1 initialises the cluster on the first run.
-fn run_cluster(dir: &Path, listen: &str, keys_dir: &Path, nodes: usize, setup: DevSetup) -> anyhow::Result<()> {
+fn run_cluster(dir: &Path, listen: &str, keys_dir: &Path, node_keys: Vec<(u64, SigningKey)>, setup: DevSetup) -> anyhow::Result<()> {
+    let nodes = node_keys.len();
     let base: std::net::SocketAddr = listen.parse().with_context(|| format!("--listen {listen} is not ip:port"))?;
     let secret_path = dir.join("cluster.secret");
     if !secret_path.exists() {
@@ -120,12 +127,14 @@ fn run_cluster(dir: &Path, listen: &str, keys_dir: &Path, nodes: usize, setup: D
     let secret = crate::files::read_cluster_secret(&secret_path)?;
     let addr_of = |id: u64| std::net::SocketAddr::new(base.ip(), base.port() + id as u16 - 1).to_string();
     let peers: std::collections::BTreeMap<u64, String> = (1..=nodes as u64).map(|id| (id, addr_of(id))).collect();
+    let signs = !setup.genesis.consortium.is_empty();
     let mut running = Vec::new();
-    for (&id, addr) in &peers {
+    for ((&id, addr), (_, node_key)) in peers.iter().zip(node_keys) {
         let mut config = zkreg_api::NodeConfig::new(dir.join(format!("data-{id}")), Some(setup.genesis.clone()));
         config.block_interval = std::time::Duration::from_millis(50);
         let mut cluster = zkreg_api::ClusterConfig::new(id, addr.clone(), secret);
         cluster.peers = peers.clone();
+        cluster.node_key = signs.then_some(node_key);
         config.cluster = Some(cluster);
         let listener = std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
         running.push(zkreg_api::NodeThread::spawn(config, listener)?);

@@ -38,7 +38,8 @@ fn check_request_origin(client: &Client, request: &ProofRequest) -> anyhow::Resu
 /// and, for Groth16 credentials, a whole bucket of the tree, asked for by
 /// its first leaf and verified against the node's root window. Answers with
 /// any credential of either kind.
-pub fn run(node: &str, wallet_path: &Path, keys: &Path, request_path: &Path, out: &Path, bucket_levels: usize, as_json: bool) -> anyhow::Result<()> {
+#[allow(clippy::too_many_arguments)]
+pub fn run(node: &str, wallet_path: &Path, keys: &Path, request_path: &Path, out: &Path, bucket_levels: usize, genesis: Option<&Path>, as_json: bool) -> anyhow::Result<()> {
     let (f, wallet) = WalletFile::read(wallet_path)?;
     let request: ProofRequest = serde_json::from_slice(&std::fs::read(request_path).with_context(|| format!("reading {}", request_path.display()))?)
         .with_context(|| format!("{} is not a proof request", request_path.display()))?;
@@ -68,6 +69,18 @@ pub fn run(node: &str, wallet_path: &Path, keys: &Path, request_path: &Path, out
             e => e.into(),
         })?;
     let ms = started.elapsed().as_secs_f64() * 1e3;
+    // With the genesis: every root used must be one a majority of the consortium signed.
+    let consortium = genesis.map(crate::files::read_genesis).transpose()?.map(|g| g.consortium_keys()).transpose().map_err(|e| anyhow::anyhow!("the genesis' consortium: {e}"))?;
+    if let Some(consortium) = consortium.filter(|c| !c.is_empty()) {
+        for proof in &presentation.proofs {
+            if let zkreg_circuits::presentation::CredentialProof::Groth16(p) = proof {
+                let height = client.attested_root(&p.root, &consortium, std::time::Duration::from_secs(10))?;
+                if !as_json {
+                    eprintln!("root of block {height} signed by a majority of the consortium");
+                }
+            }
+        }
+    }
     write_new(out, &serde_json::to_vec_pretty(&presentation)?)?;
     let answer = json!({"presentation_file": out, "verifier": verifier.name, "scope": request.scope, "proofs": presentation.proofs.len(), "ms": (ms * 10.0).round() / 10.0});
     print(as_json, answer, || format!("presentation written to {} ({} proof(s), {ms:.0} ms)", out.display(), presentation.proofs.len()));
@@ -149,7 +162,7 @@ mod tests {
             (json!([{"circuit_id": "zkreg-predicate-v0", "fingerprint": hex::encode(ours), "key": "", "since": 1}]), "no verifying key registered"),
         ] {
             let (node, asked) = fake_node(keys_listed);
-            let err = run(&node, &wallet, &keys, &request_path, &out, 5, true).unwrap_err();
+            let err = run(&node, &wallet, &keys, &request_path, &out, 5, None, true).unwrap_err();
             assert!(format!("{err:#}").contains(expected), "{err:#}");
             assert_eq!(*asked.lock().unwrap(), ["/v1/verifying-keys"], "nothing else is asked before the keys are checked");
             assert!(!out.exists());
@@ -158,14 +171,14 @@ mod tests {
         // origin (bank-a's registered key signed it); this wallet then has
         // no credential.
         let (node, asked) = fake_node(entry(ours));
-        let err = run(&node, &wallet, &keys, &request_path, &out, 5, true).unwrap_err();
+        let err = run(&node, &wallet, &keys, &request_path, &out, 5, None, true).unwrap_err();
         assert!(format!("{err:#}").contains("no credential satisfies"), "{err:#}");
         assert_eq!(*asked.lock().unwrap(), ["/v1/verifying-keys", "/v1/verifiers"]);
         // A request bank-a did not sign is refused before any proving work.
         request.sign(&SigningKey::from_bytes(&[6; 32]));
         std::fs::write(&request_path, serde_json::to_vec(&request).unwrap()).unwrap();
         let (node, _) = fake_node(entry(ours));
-        let err = run(&node, &wallet, &keys, &request_path, &out, 5, true).unwrap_err();
+        let err = run(&node, &wallet, &keys, &request_path, &out, 5, None, true).unwrap_err();
         assert!(format!("{err:#}").contains("does not verify under the verifier's key"), "{err:#}");
         assert!(!out.exists());
     }

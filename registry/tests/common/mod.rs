@@ -133,6 +133,7 @@ pub fn genesis(actors: &Actors, root_window: u64) -> Genesis {
             regulator(CENTRAL_BANK, &actors.central_bank, &[CREDIT]),
             regulator(FOOD_AGENCY, &actors.food_agency, &[FOOD]),
         ],
+        consortium: Vec::new(),
     }
 }
 

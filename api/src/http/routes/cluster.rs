@@ -34,6 +34,11 @@ pub async fn snapshot(node: web::Data<Node>, req: HttpRequest, body: web::Bytes)
     message(node, req, body, RaftMessage::Snapshot).await
 }
 
+/// A node's signature of a header, for the leader's next batch.
+pub async fn attest(node: web::Data<Node>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse> {
+    message(node, req, body, RaftMessage::Attest).await
+}
+
 /// A follower asking the leader for a read index.
 pub async fn read_index(node: web::Data<Node>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse> {
     // The leader confirms its leadership with a quorum: off the async workers.

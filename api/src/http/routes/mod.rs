@@ -37,7 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(endpoint("/append", Method::POST, cluster::append))
                 .service(endpoint("/vote", Method::POST, cluster::vote))
                 .service(endpoint("/snapshot", Method::POST, cluster::snapshot))
-                .service(endpoint("/read-index", Method::POST, cluster::read_index)),
+                .service(endpoint("/read-index", Method::POST, cluster::read_index))
+                .service(endpoint("/attest", Method::POST, cluster::attest)),
         )
         .service(
             web::scope("/v1")

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use openraft::error::{ClientWriteError, RaftError};
 use openraft::{ChangeMembers, Raft, RaftMetrics, ServerState, SnapshotPolicy};
 
+use zkreg_registry::attest::Attestation;
 use zkreg_registry::raft::{Batch, ClusterNode, LogStore, NodeId, OnApplied, StateMachine, TypeConfig};
 use zkreg_registry::tx::Hash;
 use zkreg_registry::{AppliedBlock, Ledger, Mempool, MempoolConfig, SignedTransaction, TxError};
@@ -46,7 +47,15 @@ pub struct Replica {
     in_flight: Mutex<HashSet<Hash>>,
     secret: [u8; 32],
     agent: ureq::Agent,
+    /// This node's key for signing headers, if the consortium lists it.
+    signer: Option<ed25519_dalek::SigningKey>,
+    /// Signatures of headers waiting for the leader's next batch.
+    attestations: Mutex<Vec<Attestation>>,
 }
+
+/// Most signatures the leader holds for its next batches (a bound, not a
+/// limit met in operation: each batch takes them all).
+const MAX_PENDING_ATTESTATIONS: usize = 10_000;
 
 fn state_name(s: ServerState) -> &'static str {
     match s {
@@ -69,13 +78,8 @@ impl Replica {
         mempool: MempoolConfig,
         applied: mpsc::Sender<AppliedEvent>,
     ) -> Result<Self, ApiError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("raft")
-            .enable_all()
-            .build()
-            .map_err(|e| ApiError::caused("starting the Raft runtime", e))?;
         let log = LogStore::open(&ledger)?;
+        let signer = Self::check_node_key(&ledger, cluster)?;
         let ledger = Arc::new(Mutex::new(ledger));
         let applied = Mutex::new(applied);
         let hook: OnApplied = Arc::new(move |_ledger: &Ledger, block: Option<&AppliedBlock>| {
@@ -96,9 +100,22 @@ impl Replica {
         };
         let config = Arc::new(config.validate().map_err(|e| ApiError::caused("the Raft configuration", e))?);
         let network = HttpNetwork::new(cluster.secret);
+        // Everything that can fail without the runtime is done: from here a
+        // failure must not drop the runtime on an async thread (see `Drop`).
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("raft")
+            .enable_all()
+            .build()
+            .map_err(|e| ApiError::caused("starting the Raft runtime", e))?;
         let (id, handle) = (cluster.node_id, runtime.handle().clone());
-        let raft = Self::block_on_thread(&handle, async move { Raft::new(id, config, network, log, sm).await })
-            .map_err(|e| ApiError::caused("starting Raft", e))?;
+        let raft = match Self::block_on_thread(&handle, async move { Raft::new(id, config, network, log, sm).await }) {
+            Ok(raft) => raft,
+            Err(e) => {
+                runtime.shutdown_background();
+                return Err(ApiError::caused("starting Raft", e));
+            }
+        };
         let agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(15))).build().into();
         Ok(Replica {
             id,
@@ -109,7 +126,61 @@ impl Replica {
             in_flight: Mutex::new(HashSet::new()),
             secret: cluster.secret,
             agent,
+            signer,
+            attestations: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The key this node signs headers with: the genesis' consortium must
+    /// list this node with it. A chain with no consortium has no signed
+    /// headers; a node the consortium lists must have its key.
+    fn check_node_key(ledger: &Ledger, cluster: &ClusterConfig) -> Result<Option<ed25519_dalek::SigningKey>, ApiError> {
+        let keys = ledger.genesis().consortium_keys().map_err(|e| ApiError::internal(format!("the genesis' consortium: {e}")))?;
+        let listed = keys.get(&cluster.node_id);
+        match (&cluster.node_key, listed) {
+            (None, None) => Ok(None),
+            (Some(key), Some(listed)) if key.verifying_key().to_bytes() == *listed => Ok(Some(key.clone())),
+            (Some(key), Some(listed)) => Err(ApiError::internal(format!(
+                "the genesis lists node {} with key {}, but the node key is {}",
+                cluster.node_id,
+                hex::encode(listed),
+                hex::encode(key.verifying_key().to_bytes())
+            ))),
+            (None, Some(_)) => Err(ApiError::internal(format!("the genesis' consortium lists node {}: give it its node key", cluster.node_id))),
+            (Some(_), None) if keys.is_empty() => {
+                tracing::warn!("the genesis names no consortium: this node's headers are not signed");
+                Ok(None)
+            }
+            (Some(_), None) => Err(ApiError::internal(format!("the genesis' consortium does not list node {}", cluster.node_id))),
+        }
+    }
+
+    /// Signs `header` (if this node signs) and hands the signature to the
+    /// leader for its next batch.
+    pub fn attest(&self, header: &zkreg_registry::BlockHeader) {
+        let Some(key) = &self.signer else { return };
+        let attestation = zkreg_registry::attest::sign(key, self.id, header);
+        if self.is_leader() {
+            self.accept_attestation(attestation);
+            return;
+        }
+        let Some((_, addr)) = self.leader() else {
+            tracing::warn!(height = header.height, "no leader to take this node's header signature");
+            return;
+        };
+        let sent: Result<(), network::PostError> = network::post(&self.agent, &self.secret, &addr, network::ATTEST_PATH, &attestation);
+        if let Err(e) = sent {
+            tracing::warn!(height = header.height, error = %e, "the header signature did not reach the leader");
+        }
+    }
+
+    /// Takes a node's header signature for the next batch (it is checked
+    /// when the batch is applied, on every replica alike).
+    pub fn accept_attestation(&self, attestation: Attestation) {
+        let mut pending = self.attestations.lock().unwrap_or_else(|e| e.into_inner());
+        if pending.len() < MAX_PENDING_ATTESTATIONS {
+            pending.push(attestation);
+        }
     }
 
     /// Runs `fut` on the Raft runtime from a thread that may itself be in
@@ -215,17 +286,20 @@ impl Replica {
             }
             return Ok(());
         }
-        let (proposal, ids) = {
+        let attestations = std::mem::take(&mut *self.attestations.lock().unwrap_or_else(|e| e.into_inner()));
+        let (txs, ids) = {
             let mut mempool = self.mempool.lock().unwrap_or_else(|e| e.into_inner());
-            let proposal = mempool.propose(&self.ledger(), time);
-            let Some(proposal) = proposal else { return Ok(()) };
+            let txs = mempool.propose(&self.ledger(), time).map(|p| p.txs).unwrap_or_default();
             // In flight before the mempool lets go of them: never held by neither.
-            let ids: Vec<Hash> = proposal.txs.iter().map(|t| t.tx.id()).collect();
+            let ids: Vec<Hash> = txs.iter().map(|t| t.tx.id()).collect();
             self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).extend(ids.iter().copied());
-            (proposal, ids)
+            (txs, ids)
         };
+        if txs.is_empty() && attestations.is_empty() {
+            return Ok(());
+        }
         let raft = self.raft.clone();
-        let batch = Batch { time: proposal.time, txs: proposal.txs };
+        let batch = Batch { time, txs, attestations };
         let written = self.run(async move { raft.client_write(batch).await });
         {
             let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());

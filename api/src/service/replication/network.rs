@@ -24,6 +24,8 @@ pub const APPEND_PATH: &str = "/internal/raft/append";
 pub const VOTE_PATH: &str = "/internal/raft/vote";
 /// See [`APPEND_PATH`].
 pub const SNAPSHOT_PATH: &str = "/internal/raft/snapshot";
+/// Where a node sends the leader its signature of a header.
+pub const ATTEST_PATH: &str = "/internal/raft/attest";
 /// Where a follower asks the leader for a read index.
 pub const READ_INDEX_PATH: &str = "/internal/raft/read-index";
 
