@@ -229,9 +229,10 @@ fn node_versions_no_root_in_the_window_reaches_are_pruned_and_every_window_path_
         assert!(below <= 1, "node ({level}, {index}) keeps {below} versions below its window: {versions:?}");
     }
     // The topmost stored node is rewritten by every block: without pruning it
-    // would hold 40 versions.
+    // would hold 40 versions; with it, exactly the window's (its version at
+    // the oldest root in the window is the one "at or below" it).
     let top = per_node.keys().map(|(level, _)| *level).max().unwrap();
-    assert_eq!(per_node[&(top, 0)].len(), window as usize + 1, "{:?}", per_node[&(top, 0)]);
+    assert_eq!(per_node[&(top, 0)], vec![tip, tip - 1, tip - 2], "window {window}");
     assert!(total < per_node.len() * 2, "{total} versions of {} nodes", per_node.len());
     assert_eq!(written, 120);
     // The replay applies the same pruning: the chain verifies.
