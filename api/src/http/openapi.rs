@@ -105,8 +105,30 @@ pub fn document() -> &'static serde_json::Value {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|e| json!({"error": e.to_string()}));
         wire_schemas(&mut doc);
         error_responses(&mut doc);
+        consistency_parameters(&mut doc);
         doc
     })
+}
+
+/// Every read under `/v1` takes the read-consistency parameter and header
+/// ([`crate::http::consistency`]).
+fn consistency_parameters(doc: &mut Value) {
+    use crate::http::consistency::{CONSISTENCY_HEADER, CONSISTENCY_PARAM};
+    let description = "`local` (the default): from this node's replica as it is, at most a block interval and a \
+replication round behind the leader. `linearizable`: after every write acknowledged before the read was sent (the \
+node learns the leader's commit index, confirmed by a quorum, and waits until it has applied it); 503 `no_leader`, \
+`leader_changed` or `replica_behind` if it cannot in time. Query parameter and header are alternatives; any other \
+value is 400 `bad_consistency`.";
+    let schema = json!({"type": "string", "enum": ["local", "linearizable"], "default": "local"});
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for (path, item) in paths.iter_mut() {
+        let Some(get) = item.get_mut("get").filter(|_| path.starts_with("/v1/")) else { continue };
+        let params = get["parameters"].as_array().cloned().unwrap_or_default();
+        let mut params = params;
+        params.push(json!({"name": CONSISTENCY_PARAM, "in": "query", "required": false, "description": description, "schema": schema}));
+        params.push(json!({"name": CONSISTENCY_HEADER, "in": "header", "required": false, "description": description, "schema": schema}));
+        get["parameters"] = Value::Array(params);
+    }
 }
 
 /// The phrase a status's response is described with.

@@ -136,6 +136,10 @@ const fn op(method: &'static str, path: &'static str, refusals: &'static [Refusa
     Operation { method, path, refusals, item_codes: &[] }
 }
 
+/// A read under `/v1` with `consistency=linearizable` (the header or the
+/// parameter): a bad value, or a replica that cannot catch up in time.
+const READ: Refusals = &[(400, &["bad_consistency"]), (503, &["leader_changed", "leader_unreachable", "no_leader", "replica_behind"])];
+
 /// A cluster administration call: MAC'd with the cluster secret, JSON body,
 /// on a node that runs in a cluster.
 const CLUSTER_ADMIN: Refusals = &[
@@ -150,21 +154,21 @@ pub const OPERATIONS: &[Operation] = &[
     op("get", "/healthz", &[]),
     op("get", "/readyz", &[]),
     op("get", "/metrics", &[INTERNAL]),
-    op("get", "/v1/openapi.json", &[]),
-    op("get", "/v1/status", &[INTERNAL]),
-    op("get", "/v1/blocks/{height}", &[NUMBER_IN_PATH, LOOKUP, INTERNAL]),
+    op("get", "/v1/openapi.json", &[READ]),
+    op("get", "/v1/status", &[READ, INTERNAL]),
+    op("get", "/v1/blocks/{height}", &[READ, NUMBER_IN_PATH, LOOKUP, INTERNAL]),
     op("post", "/v1/transactions", &[JSON_BODY, &[(400, &["bad_hex"]), (503, &["unavailable", "leader_changed", "no_leader", "leader_unreachable", "replica_behind"])], LEDGER, INTERNAL]),
-    op("get", "/v1/transactions/{id}", &[HASH_IN_PATH, LOOKUP, INTERNAL]),
-    op("get", "/v1/issuers", &[]),
-    op("get", "/v1/verifiers", &[]),
-    op("get", "/v1/schemas", &[]),
-    op("get", "/v1/verifying-keys", &[]),
-    op("get", "/v1/roots", &[]),
-    op("get", "/v1/paths/{leaf}", &[NUMBER_IN_PATH, LOOKUP, INTERNAL]),
-    op("get", "/v1/buckets/{leaf}", &[NUMBER_IN_PATH, &[(400, &["bad_query", "bad_levels"])], LOOKUP, INTERNAL]),
-    op("get", "/v1/credentials/{commitment}", &[HASH_IN_PATH, LOOKUP, INTERNAL]),
-    op("get", "/v1/stats", &[]),
-    op("get", "/v1/cluster/status", &[&[(404, &["not_found"])], INTERNAL]),
+    op("get", "/v1/transactions/{id}", &[READ, HASH_IN_PATH, LOOKUP, INTERNAL]),
+    op("get", "/v1/issuers", &[READ]),
+    op("get", "/v1/verifiers", &[READ]),
+    op("get", "/v1/schemas", &[READ]),
+    op("get", "/v1/verifying-keys", &[READ]),
+    op("get", "/v1/roots", &[READ]),
+    op("get", "/v1/paths/{leaf}", &[READ, NUMBER_IN_PATH, LOOKUP, INTERNAL]),
+    op("get", "/v1/buckets/{leaf}", &[READ, NUMBER_IN_PATH, &[(400, &["bad_query", "bad_levels"])], LOOKUP, INTERNAL]),
+    op("get", "/v1/credentials/{commitment}", &[READ, HASH_IN_PATH, LOOKUP, INTERNAL]),
+    op("get", "/v1/stats", &[READ]),
+    op("get", "/v1/cluster/status", &[READ, &[(404, &["not_found"])], INTERNAL]),
     op("post", "/v1/cluster/init", &[CLUSTER_ADMIN, &[(422, &["cluster_initialized"])], INTERNAL]),
     op("post", "/v1/cluster/learners", &[CLUSTER_ADMIN, &[(503, &["not_leader"])], INTERNAL]),
     op("post", "/v1/cluster/membership", &[CLUSTER_ADMIN, &[(503, &["not_leader"])], INTERNAL]),

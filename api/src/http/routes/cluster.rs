@@ -50,7 +50,7 @@ pub async fn read_index(node: web::Data<Node>, req: HttpRequest, body: web::Byte
 /// The cluster as this node sees it: its id and role, the leader, the term,
 /// its last log and applied index, the members and (on the leader) each
 /// one's lag in entries.
-#[utoipa::path(get, path = "/v1/cluster/status", tag = "cluster", responses(
+#[utoipa::path(get, path = "/v1/cluster/status", operation_id = "cluster_status", tag = "cluster", responses(
     (status = 200, body = ClusterStatus),
     (status = 404, description = "`not_found`: this node runs alone", body = crate::dto::ErrorBody),
 ))]
@@ -67,7 +67,7 @@ async fn admin<T: serde::de::DeserializeOwned>(node: web::Data<Node>, req: HttpR
 
 /// Initialises a new cluster with its first voters (once, on one node).
 /// Authenticated with the cluster secret (`x-zkreg-cluster-mac`).
-#[utoipa::path(post, path = "/v1/cluster/init", tag = "cluster", request_body = InitCluster, responses(
+#[utoipa::path(post, path = "/v1/cluster/init", operation_id = "cluster_init", tag = "cluster", request_body = InitCluster, responses(
     (status = 200, body = ClusterStatus),
     (status = 401, description = "`missing_cluster_mac`, `bad_cluster_mac`", body = crate::dto::ErrorBody),
     (status = 422, description = "`cluster_initialized`", body = crate::dto::ErrorBody),
