@@ -457,6 +457,17 @@ fn assert_linearizable(history: &mut History) {
     );
 }
 
+/// Lets the load run a second more, stops it, and checks the cluster
+/// agrees on every header and holds every acknowledged write, and that the
+/// history is linearizable.
+fn settle_and_check(cluster: &Cluster, load: Load) -> History {
+    std::thread::sleep(Duration::from_secs(1));
+    let mut history = load.finish();
+    cluster.check_agreement(&history.acked);
+    assert_linearizable(&mut history);
+    history
+}
+
 fn urls_of(cluster: &Cluster) -> Arc<Mutex<Vec<String>>> {
     Arc::new(Mutex::new(cluster.live().iter().map(|id| cluster.url(*id)).collect()))
 }
@@ -492,10 +503,7 @@ fn leader_killed_a_new_leader_serves_writes_within_3s_and_nothing_acknowledged_i
 
     cluster.spawn(leader, true);
     set_live(&urls, &cluster);
-    std::thread::sleep(Duration::from_secs(1));
-    let mut history = load.finish();
-    cluster.check_agreement(&history.acked);
-    assert_linearizable(&mut history);
+    settle_and_check(&cluster, load);
 }
 
 #[test]
@@ -516,10 +524,7 @@ fn follower_killed_writes_go_on_and_it_catches_up_after_restart() {
     assert_eq!(cluster.leader(), Some(leader), "losing a follower does not change the leader");
     cluster.spawn(follower, true);
     set_live(&urls, &cluster);
-    std::thread::sleep(Duration::from_secs(1));
-    let mut history = load.finish();
-    cluster.check_agreement(&history.acked);
-    assert_linearizable(&mut history);
+    settle_and_check(&cluster, load);
 }
 
 #[test]
@@ -542,11 +547,9 @@ fn all_three_killed_and_restarted_lose_nothing_acknowledged() {
     }
     set_live(&urls, &cluster);
     cluster.wait_leader(Duration::from_secs(15));
-    std::thread::sleep(Duration::from_secs(2));
-    let mut history = load.finish();
+    std::thread::sleep(Duration::from_secs(1));
+    let history = settle_and_check(&cluster, load);
     assert!(history.acked.len() > acked_before_restart.len(), "writes are acknowledged again after the restart");
-    cluster.check_agreement(&history.acked);
-    assert_linearizable(&mut history);
 }
 
 #[test]
@@ -561,31 +564,20 @@ fn a_fourth_node_added_as_a_learner_catches_up_through_a_snapshot() {
         get(&cluster.url(1), "/v1/status").is_some_and(|s| s["height"].as_u64().unwrap_or(0) > 80)
     });
     cluster.spawn(4, false);
-    let secret = cluster.secret.clone();
-    let joined = Command::new(env!("CARGO_BIN_EXE_zkreg"))
-        .args(["cluster", "add-learner", "--node", &cluster.url(1), "--id", "4", "--addr", &format!("127.0.0.1:{}", cluster.ports[&4])])
-        .arg("--secret")
-        .arg(&secret)
-        .output()
-        .expect("run zkreg cluster add-learner");
-    assert!(joined.status.success(), "add-learner: {}", String::from_utf8_lossy(&joined.stderr));
+    let zkreg_cluster = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_zkreg")).arg("cluster").args(args).arg("--secret").arg(&cluster.secret).output().expect("run zkreg cluster");
+        assert!(out.status.success(), "zkreg cluster {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    zkreg_cluster(&["add-learner", "--node", &cluster.url(1), "--id", "4", "--addr", &format!("127.0.0.1:{}", cluster.ports[&4])]);
     // Promote it to a voter too: the cluster goes on with four.
-    let promoted = Command::new(env!("CARGO_BIN_EXE_zkreg"))
-        .args(["cluster", "change-membership", "--node", &cluster.url(1), "--voters", "1,2,3,4", "--json"])
-        .arg("--secret")
-        .arg(&secret)
-        .output()
-        .expect("run zkreg cluster change-membership");
-    assert!(promoted.status.success(), "change-membership: {}", String::from_utf8_lossy(&promoted.stderr));
+    let promoted = zkreg_cluster(&["change-membership", "--node", &cluster.url(1), "--voters", "1,2,3,4", "--json"]);
     let status: Value = serde_json::from_slice(&promoted.stdout).expect("status JSON");
     assert_eq!(status["members"].as_array().map(|m| m.iter().filter(|m| m["voter"] == true).count()), Some(4));
     set_live(&urls, &cluster);
-    std::thread::sleep(Duration::from_secs(1));
-    let mut history = load.finish();
-    cluster.check_agreement(&history.acked);
+    settle_and_check(&cluster, load);
     let log = std::fs::read_to_string(cluster.log(4)).unwrap_or_default();
     assert!(log.contains("snapshot installed"), "node 4 caught up through a snapshot; its log:\n{log}");
-    assert_linearizable(&mut history);
 }
 
 #[test]
