@@ -318,8 +318,9 @@ struct History {
     acked: Vec<[u8; 32]>,
     /// Commitments whose issuance was invoked (what readers look for).
     invoked: Vec<[u8; 32]>,
-    /// Writes acknowledged, by time since the load started.
-    acked_at: Vec<Duration>,
+    /// Writes acknowledged: when each was sent and when it was
+    /// acknowledged, since the load started.
+    acked_at: Vec<(Duration, Duration)>,
     ops: usize,
     unknown: usize,
 }
@@ -371,6 +372,7 @@ impl Load {
                         let cm = h.invoked[rng.gen_range(0..h.invoked.len())];
                         (Op::Read(cm), None)
                     };
+                    let sent_at = started.elapsed();
                     {
                         let mut h = history.lock().unwrap();
                         if let Op::Issue(cm) = op {
@@ -412,7 +414,7 @@ impl Load {
                         Some(ret) => {
                             if let (Op::Issue(cm), Ret::Issued) = (&op, &ret) {
                                 h.acked.push(*cm);
-                                h.acked_at.push(started.elapsed());
+                                h.acked_at.push((sent_at, started.elapsed()));
                             }
                             h.testers.get_mut(&op.key()).expect("invoked").on_return(tid, ret).expect("return");
                         }
@@ -429,9 +431,10 @@ impl Load {
         Load { stop, history, threads, started }
     }
 
-    /// Writes acknowledged after `t` (since the load started).
+    /// When the first write sent after `t` (since the load started) was
+    /// acknowledged.
     fn first_ack_after(&self, t: Duration) -> Option<Duration> {
-        self.history.lock().unwrap().acked_at.iter().copied().filter(|a| *a > t).min()
+        self.history.lock().unwrap().acked_at.iter().filter(|(sent, _)| *sent > t).map(|(_, acked)| *acked).min()
     }
 
     fn finish(mut self) -> History {
@@ -495,9 +498,9 @@ fn leader_killed_a_new_leader_serves_writes_within_3s_and_nothing_acknowledged_i
     set_live(&urls, &cluster);
     let new_leader = cluster.wait_leader(Duration::from_secs(5));
     assert_ne!(new_leader, leader);
-    wait_until(Duration::from_secs(5), "a write acknowledged after the kill", || load.first_ack_after(killed_at).is_some());
+    wait_until(Duration::from_secs(5), "a write sent after the kill and acknowledged", || load.first_ack_after(killed_at).is_some());
     let failover = load.first_ack_after(killed_at).unwrap_or_default() - killed_at;
-    eprintln!("failover: first write acknowledged {} ms after the leader was killed", failover.as_millis());
+    eprintln!("failover: the first write sent after the leader was killed was acknowledged {} ms after the kill", failover.as_millis());
     assert!(failover < Duration::from_secs(3), "a new leader served writes {} ms after the kill", failover.as_millis());
     std::thread::sleep(Duration::from_secs(1));
 
@@ -519,8 +522,8 @@ fn follower_killed_writes_go_on_and_it_catches_up_after_restart() {
     cluster.kill(follower);
     set_live(&urls, &cluster);
     std::thread::sleep(Duration::from_secs(2));
-    let after: usize = load.history.lock().unwrap().acked_at.iter().filter(|t| **t > killed_at).count();
-    assert!(after > 0, "writes are acknowledged with a follower down");
+    let after: usize = load.history.lock().unwrap().acked_at.iter().filter(|(sent, _)| *sent > killed_at).count();
+    assert!(after > 0, "writes sent with a follower down are acknowledged");
     assert_eq!(cluster.leader(), Some(leader), "losing a follower does not change the leader");
     cluster.spawn(follower, true);
     set_live(&urls, &cluster);
