@@ -168,7 +168,9 @@ impl Replica {
             tracing::warn!(height = header.height, "no leader to take this node's header signature");
             return;
         };
-        let sent: Result<(), network::PostError> = network::post(&self.agent, &self.secret, &addr, network::ATTEST_PATH, &attestation);
+        // Sent from the thread that publishes blocks: a leader that hangs must not hold it up.
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(1))).build().into();
+        let sent: Result<(), network::PostError> = network::post(&agent, &self.secret, &addr, network::ATTEST_PATH, &attestation);
         if let Err(e) = sent {
             tracing::warn!(height = header.height, error = %e, "the header signature did not reach the leader");
         }
