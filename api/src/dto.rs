@@ -427,6 +427,9 @@ pub struct ClusterStatus {
     pub last_log_index: Option<u64>,
     /// The last index this node applied.
     pub applied_index: Option<u64>,
+    /// On the leader: the highest index a majority of the voters holds
+    /// (committed); unknown elsewhere.
+    pub commit_index: Option<u64>,
     /// The members and, on the leader, each one's lag.
     pub members: Vec<MemberStatus>,
 }

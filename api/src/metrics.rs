@@ -44,6 +44,7 @@ struct RaftGauges {
     is_leader: IntGauge,
     last_log_index: IntGauge,
     applied_index: IntGauge,
+    commit_index: IntGauge,
     lag: IntGaugeVec,
 }
 
@@ -91,6 +92,7 @@ impl NodeMetrics {
             is_leader: IntGauge::new("zkreg_raft_is_leader", "1 if this replica leads.")?,
             last_log_index: IntGauge::new("zkreg_raft_last_log_index", "The last index in this replica's Raft log.")?,
             applied_index: IntGauge::new("zkreg_raft_applied_index", "The last Raft index this replica applied.")?,
+            commit_index: IntGauge::new("zkreg_raft_commit_index", "On the leader: the highest Raft index a majority of the voters holds.")?,
             lag: IntGaugeVec::new(Opts::new("zkreg_raft_replication_lag", "On the leader: entries each member lacks."), &["node"])?,
         };
         Ok(NodeMetrics {
@@ -112,7 +114,7 @@ impl NodeMetrics {
     pub fn set_cluster(&self, status: &crate::dto::ClusterStatus) {
         let r = &self.raft;
         if !self.registry.gather().iter().any(|f| f.name() == "zkreg_raft_term") {
-            for g in [&r.term, &r.leader, &r.is_leader, &r.last_log_index, &r.applied_index] {
+            for g in [&r.term, &r.leader, &r.is_leader, &r.last_log_index, &r.applied_index, &r.commit_index] {
                 let _ = self.registry.register(Box::new(g.clone()));
             }
             let _ = self.registry.register(Box::new(r.lag.clone()));
@@ -122,6 +124,9 @@ impl NodeMetrics {
         r.is_leader.set(i64::from(status.leader == Some(status.node_id)));
         r.last_log_index.set(status.last_log_index.unwrap_or(0) as i64);
         r.applied_index.set(status.applied_index.unwrap_or(0) as i64);
+        if let Some(commit) = status.commit_index {
+            r.commit_index.set(commit as i64);
+        }
         r.lag.reset();
         for m in &status.members {
             if let Some(lag) = m.lag {

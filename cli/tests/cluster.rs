@@ -618,6 +618,9 @@ fn cluster_calls_without_the_secret_are_refused_and_change_nothing() {
     let after = zkreg_api::client::Client::new(&url).cluster_status().expect("status");
     assert_eq!(after.members.len(), status_before["members"].as_array().map_or(0, |m| m.len()), "membership unchanged");
     assert_eq!(after.leader, Some(leader));
+    // The leader knows what a majority holds; nothing is applied before it is committed.
+    let (commit, applied) = (after.commit_index.expect("the leader's commit index"), after.applied_index.expect("applied"));
+    assert!(commit >= applied && applied > 0, "commit {commit}, applied {applied}");
 }
 
 #[test]

@@ -26,11 +26,12 @@ fn show(status: &ClusterStatus, as_json: bool) -> anyhow::Result<()> {
             _ => "none known".into(),
         };
         let mut text = format!(
-            "node {} is {} in term {}; leader: {leader}\nlast log index {}, applied {}\n",
+            "node {} is {} in term {}; leader: {leader}\nlast log index {}, committed {}, applied {}\n",
             status.node_id,
             status.state,
             status.term,
             status.last_log_index.map_or("-".into(), |i| i.to_string()),
+            status.commit_index.map_or("- (known on the leader)".into(), |i| i.to_string()),
             status.applied_index.map_or("-".into(), |i| i.to_string()),
         );
         for m in &status.members {

@@ -385,6 +385,12 @@ impl Replica {
             })
             .collect();
         let leader_addr = m.current_leader.and_then(|l| membership.get_node(&l)).map(|n| n.addr.clone());
+        // Committed: the index a majority of the voters has matched (the leader knows).
+        let commit_index = m.replication.as_ref().and_then(|r| {
+            let mut matched: Vec<u64> = voters.iter().map(|id| r.get(id).copied().flatten().map_or(0, |l| l.index)).collect();
+            matched.sort_unstable_by(|a, b| b.cmp(a));
+            matched.get(zkreg_registry::attest::majority(voters.len()) - 1).copied()
+        });
         ClusterStatus {
             node_id: self.id,
             state: state_name(m.state).into(),
@@ -393,6 +399,7 @@ impl Replica {
             term: m.current_term,
             last_log_index: m.last_log_index,
             applied_index: m.last_applied.map(|l| l.index),
+            commit_index,
             members,
         }
     }
