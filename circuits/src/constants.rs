@@ -82,6 +82,18 @@ pub const CLUSTER_MAC_DOMAIN: &[u8] = b"zkreg/cluster-mac/v1";
 /// Domain of a node's signature of a block header: `sign(HEADER_SIGNATURE_DOMAIN ‖ header hash)`.
 pub const HEADER_SIGNATURE_DOMAIN: &[u8] = b"zkreg/header-signature/v1";
 
+/// Private records: a record's hash (its id, anchored on the ledger).
+pub const PRIVATE_RECORD_DOMAIN: &[u8] = b"zkreg/private-record/v1";
+
+/// Private records: the AEAD's associated data (record id and key number follow).
+pub const PRIVATE_RECORD_AEAD_DOMAIN: &[u8] = b"zkreg/private-record-aead/v1";
+
+/// Private records: an auditor's grant's hash (its id, anchored on the ledger).
+pub const AUDIT_GRANT_DOMAIN: &[u8] = b"zkreg/audit-grant/v1";
+
+/// The private layer's audit log: an event's hash.
+pub const AUDIT_EVENT_DOMAIN: &[u8] = b"zkreg/audit-event/v1";
+
 /// Every domain separator above, by name: pinned as pairwise distinct.
 pub const ALL_DOMAINS: &[(&str, &[u8])] = &[
     ("LABEL_PREFIX", LABEL_PREFIX.as_bytes()),
@@ -98,6 +110,10 @@ pub const ALL_DOMAINS: &[(&str, &[u8])] = &[
     ("GENESIS_DOMAIN", GENESIS_DOMAIN),
     ("HTTP_SIGNATURE_DOMAIN", HTTP_SIGNATURE_DOMAIN.as_bytes()),
     ("SEEN_NONCE_DOMAIN", SEEN_NONCE_DOMAIN),
+    ("PRIVATE_RECORD_DOMAIN", PRIVATE_RECORD_DOMAIN),
+    ("PRIVATE_RECORD_AEAD_DOMAIN", PRIVATE_RECORD_AEAD_DOMAIN),
+    ("AUDIT_GRANT_DOMAIN", AUDIT_GRANT_DOMAIN),
+    ("AUDIT_EVENT_DOMAIN", AUDIT_EVENT_DOMAIN),
     ("CLUSTER_MAC_DOMAIN", CLUSTER_MAC_DOMAIN),
     ("HEADER_SIGNATURE_DOMAIN", HEADER_SIGNATURE_DOMAIN),
 ];

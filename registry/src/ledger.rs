@@ -248,6 +248,11 @@ impl Ledger {
         self.store.credential(commitment)
     }
 
+    /// The audit transactions `signer` made, in ledger order: `(height, kind, subject hash)`.
+    pub fn audit_events(&self, signer: &[u8; 32]) -> Result<Vec<(u64, String, [u8; 32])>, LedgerError> {
+        self.store.audit_events(signer)
+    }
+
     /// Whether a private-record hash is anchored, and at which height.
     pub fn anchor(&self, record_hash: &[u8; 32]) -> Result<Option<u64>, LedgerError> {
         self.store.anchor(record_hash)

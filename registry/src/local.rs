@@ -1,6 +1,6 @@
 //! The node-local store: what one node keeps for itself beside the chain
 //! (the proof requests it issued, the nonces of signed calls it has seen,
-//! later the regulator's private records). A separate sled database in
+//! the regulator's sealed private records and auditors' grants). A separate sled database in
 //! `<data dir>/local`, so the replicated chain state in the data directory
 //! holds nothing but the chain: a snapshot or `verify-chain` of the one never
 //! sees the other, and neither is written through the other's handle.
@@ -17,16 +17,35 @@ pub enum LocalTree {
     Requests,
     /// `(verifier key, nonce)` pairs of signed calls seen in the signature window.
     SeenNonces,
+    /// The private layer: each record's metadata, by record id.
+    PrivateMeta,
+    /// The private layer: each record's sealed ciphertext, by record id.
+    PrivateSealed,
+    /// The private layer: `holder key ‖ record id`, to list a holder's records.
+    PrivateByHolder,
+    /// The private layer: auditors' grants, by `auditor key ‖ grant id`.
+    Grants,
 }
 
 impl LocalTree {
     /// Every keyspace, for migrations.
-    pub const ALL: [LocalTree; 2] = [LocalTree::Requests, LocalTree::SeenNonces];
+    pub const ALL: [LocalTree; 6] = [
+        LocalTree::Requests,
+        LocalTree::SeenNonces,
+        LocalTree::PrivateMeta,
+        LocalTree::PrivateSealed,
+        LocalTree::PrivateByHolder,
+        LocalTree::Grants,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             LocalTree::Requests => "requests",
             LocalTree::SeenNonces => "seen-nonces",
+            LocalTree::PrivateMeta => "private-meta",
+            LocalTree::PrivateSealed => "private-sealed",
+            LocalTree::PrivateByHolder => "private-by-holder",
+            LocalTree::Grants => "private-grants",
         }
     }
 }

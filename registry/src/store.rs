@@ -14,7 +14,9 @@
 //! | `n` level index ¬height | tree node written at that height (versions newest first) |
 //! | `R` height | commitment-tree root after that block |
 //! | `a` record hash | height it was anchored at |
+//! | `e` signer height index | an audit transaction's kind and subject hash |
 //! | `S` height node id | a consortium node's signature of that header |
+//! | `P` proposal id | a governance proposal as the last block that changed it left it |
 //!
 //! Integers are big-endian so that keys sort numerically; `¬height` is
 //! `u64::MAX - height`, so the newest version of a node comes first.
@@ -31,6 +33,7 @@ use zkreg_circuits::tree::empty_subtree_roots;
 use crate::block::BlockHeader;
 use crate::error::LedgerError;
 use crate::genesis::Genesis;
+use crate::governance::ProposalRecord;
 use crate::state::{BlockEffects, CredentialRecord, Receipt, Registry};
 use crate::tx::{decode_canonical, encode, Hash, SignedTransaction};
 
@@ -203,6 +206,12 @@ impl Store {
         for a in &effects.anchors {
             batch.insert(key(b'a', &[a]), hb.to_vec());
         }
+        for (i, (signer, kind, subject)) in effects.audit_events.iter().enumerate() {
+            batch.insert(key(b'e', &[signer, &hb, &(i as u32).to_be_bytes()]), encode(&(kind, subject)));
+        }
+        for p in &effects.proposals {
+            batch.insert(key(b'P', &[&p.id]), encode(p));
+        }
         batch.insert(REGISTRY, encode(&StoredRegistry::from(&effects.registry)));
         self.db.apply_batch(batch)?;
         self.db.flush()?;
@@ -214,10 +223,19 @@ impl Store {
         self.get(TIP)?.ok_or_else(|| LedgerError::NotFound("tip header".into()))
     }
 
-    /// The registry after the tip.
+    /// The registry after the tip, its governance proposals included.
     pub fn registry(&self) -> Result<Registry, LedgerError> {
         let stored: StoredRegistry = self.get(REGISTRY)?.ok_or_else(|| LedgerError::NotFound("registry".into()))?;
-        Ok(stored.into())
+        let mut registry = Registry::from(stored);
+        for entry in self.db.scan_prefix([b'P']) {
+            let (k, v) = entry?;
+            let record: ProposalRecord = decode_canonical(&v).map_err(|e| corrupt(&k, e))?;
+            if k[1..] != record.id {
+                return Err(corrupt(&k, "proposal stored under another id"));
+            }
+            registry.proposals.insert(record.id, record);
+        }
+        Ok(registry)
     }
 
     /// The header at `height`.
@@ -252,6 +270,19 @@ impl Store {
             None => Ok(None),
             Some(v) => v.as_ref().try_into().map(Some).map_err(|_| corrupt(&k, "root is not 32 bytes")),
         }
+    }
+
+    /// The audit transactions `signer` made, in ledger order: `(height,
+    /// kind, subject hash)`.
+    pub fn audit_events(&self, signer: &[u8; 32]) -> Result<Vec<(u64, String, [u8; 32])>, LedgerError> {
+        let mut out = Vec::new();
+        for entry in self.db.scan_prefix(key(b'e', &[signer])) {
+            let (k, v) = entry?;
+            let height = k.get(33..41).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).ok_or_else(|| corrupt(&k, "audit key length"))?;
+            let (kind, subject): (String, [u8; 32]) = decode_canonical(&v).map_err(|e| corrupt(&k, e))?;
+            out.push((height, kind, subject));
+        }
+        Ok(out)
     }
 
     /// Height a private-record hash was anchored at.
