@@ -193,13 +193,21 @@ fn the_document_is_openapi_3_and_lists_every_operation() {
         "GET /healthz",
         "GET /metrics",
         "GET /readyz",
+        "GET /v1/anchors/{record_hash}",
+        "GET /v1/audit-events/{key}",
         "GET /v1/blocks/{height}",
         "GET /v1/buckets/{leaf}",
         "GET /v1/cluster/status",
         "GET /v1/credentials/{commitment}",
+        "GET /v1/governance/proposals",
+        "GET /v1/governance/proposals/{id}",
         "GET /v1/issuers",
         "GET /v1/openapi.json",
         "GET /v1/paths/{leaf}",
+        "GET /v1/private/audit",
+        "GET /v1/private/records",
+        "GET /v1/private/records/mine",
+        "GET /v1/private/records/{id}",
         "GET /v1/roots",
         "GET /v1/schemas",
         "GET /v1/stats",
@@ -212,6 +220,11 @@ fn the_document_is_openapi_3_and_lists_every_operation() {
         "POST /v1/cluster/membership",
         "POST /v1/presentations/verify",
         "POST /v1/presentations/verify-batch",
+        "POST /v1/private/grants",
+        "POST /v1/private/records",
+        "POST /v1/private/records/{id}/hold",
+        "POST /v1/private/records/{id}/purge",
+        "POST /v1/private/rotate",
         "POST /v1/requests",
         "POST /v1/transactions",
     ];
@@ -227,7 +240,9 @@ fn the_document_is_openapi_3_and_lists_every_operation() {
     for op in &operations {
         let (method, path) = op.split_once(' ').unwrap();
         let concrete =
-            path.replace("{height}", "0").replace("{leaf}", "0").replace("{commitment}", &"00".repeat(32)).replace("{id}", &"00".repeat(32));
+            path.replace("{height}", "0").replace("{leaf}", "0").replace("{commitment}", &"00".repeat(32)).replace("{id}", &"00".repeat(32))
+            .replace("{record_hash}", &"00".repeat(32))
+            .replace("{key}", &"00".repeat(32));
         let url = format!("{}{concrete}", app.base);
         let mut r = if method == "GET" { agent.get(&url).call() } else { agent.post(&url).send("{}") }.unwrap();
         let body: Value = r.body_mut().read_json().unwrap_or(Value::Null);
@@ -249,6 +264,24 @@ fn answers_match_their_documented_schemas() {
         )
         .unwrap();
     assert_matches(&doc, "/v1/requests", "post", 201, &request);
+    // A governance proposal (the dev genesis' threshold is 1: applied at once).
+    let change = zkreg_registry::governance::GovernanceChange::RegisterSchema { name: "mortgage".into(), description: "EUR".into() };
+    let proposed = client.submit(&app.chain_id, &app.authority, zkreg_registry::TxBody::Propose { change }).unwrap();
+    for (path, concrete, status) in [
+        ("/v1/governance/proposals", "/v1/governance/proposals".to_string(), 200),
+        ("/v1/governance/proposals", "/v1/governance/proposals?status=applied".to_string(), 200),
+        ("/v1/governance/proposals", "/v1/governance/proposals?status=open".to_string(), 400),
+        ("/v1/governance/proposals/{id}", format!("/v1/governance/proposals/{}", proposed.tx_id), 200),
+        ("/v1/governance/proposals/{id}", format!("/v1/governance/proposals/{}", "00".repeat(32)), 404),
+        ("/v1/governance/proposals/{id}", "/v1/governance/proposals/zz".to_string(), 400),
+    ] {
+        let (got, body) = get(&format!("{base}{concrete}"));
+        assert_eq!(got, status, "GET {concrete}: {body}");
+        assert_matches(&doc, path, "get", status, &body);
+        if status == 200 && path.ends_with("{id}") {
+            assert_eq!(body["status"], "applied", "{body}");
+        }
+    }
     for (path, concrete, status) in [
         ("/healthz", "/healthz".to_string(), 200),
         ("/readyz", "/readyz".to_string(), 200),
@@ -596,6 +629,10 @@ fn every_refusal_is_json_code_and_message_and_listed_for_its_operation() {
         get_case("unknown query field", "/v1/buckets/{leaf}", "/v1/buckets/0?x=1", 400, "bad_query"),
         get_case("levels 0", "/v1/buckets/{leaf}", "/v1/buckets/0?levels=0", 400, "bad_levels"),
         get_case("levels 9", "/v1/buckets/{leaf}", "/v1/buckets/0?levels=9", 400, "bad_levels"),
+        get_case("proposal status unknown", "/v1/governance/proposals", "/v1/governance/proposals?status=open", 400, "bad_query"),
+        get_case("proposals unknown query field", "/v1/governance/proposals", "/v1/governance/proposals?x=1", 400, "bad_query"),
+        get_case("proposal id not hex", "/v1/governance/proposals/{id}", "/v1/governance/proposals/zz", 400, "bad_hex"),
+        get_case("no such proposal", "/v1/governance/proposals/{id}", format!("/v1/governance/proposals/{hash}"), 404, "not_found"),
         post_case("transaction not JSON", "/v1/transactions", "{", vec![], 400, "bad_json"),
         post_case("transaction tx not a string", "/v1/transactions", r#"{"tx": 5}"#, vec![], 400, "bad_json"),
         post_case("transaction unknown field", "/v1/transactions", r#"{"tx": "00", "x": 1}"#, vec![], 400, "bad_json"),
@@ -687,14 +724,19 @@ fn every_refusal_is_json_code_and_message_and_listed_for_its_operation() {
         assert_eq!((status, error_code(target, &text)), (404, "not_found".to_string()), "{target}");
     }
     for (path, item) in doc["paths"].as_object().unwrap() {
-        for method in item.as_object().unwrap().keys() {
+        // A path may answer several methods (`GET` and `POST /v1/private/records`):
+        // every other method is 405 naming them all.
+        let methods: Vec<String> = item.as_object().unwrap().keys().map(|m| m.to_uppercase()).collect();
+        {
             let concrete = path
                 .replace("{height}", "0")
                 .replace("{leaf}", "0")
                 .replace("{commitment}", &"00".repeat(32))
-                .replace("{id}", &"00".repeat(32));
+                .replace("{id}", &"00".repeat(32))
+                .replace("{record_hash}", &"00".repeat(32))
+                .replace("{key}", &"00".repeat(32));
             let url = format!("{}{concrete}", app.base);
-            for other in ["DELETE", "PUT", if method == "get" { "POST" } else { "GET" }] {
+            for other in ["DELETE", "PUT", "POST", "GET"].into_iter().filter(|m| !methods.iter().any(|x| x == m)) {
                 let agent = agent();
                 let mut response = match other {
                     "DELETE" => agent.delete(&url).call(),
@@ -706,7 +748,7 @@ fn every_refusal_is_json_code_and_message_and_listed_for_its_operation() {
                 let what = format!("{other} {path}");
                 assert_eq!(response.status().as_u16(), 405, "{what}");
                 let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-                assert_eq!(allow, method.to_uppercase(), "{what}");
+                assert_eq!(allow, methods.join(", "), "{what}");
                 let text = response.body_mut().read_to_string().unwrap();
                 assert_eq!(error_code(&what, &text), "method_not_allowed", "{what}");
             }

@@ -8,6 +8,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub mod governance;
+pub mod private;
+
+pub use governance::{Proposal, ProposalState, ProposedChange};
+
 use zkreg_circuits::field::fr_to_hex;
 use zkreg_circuits::tree::MerklePath;
 use zkreg_registry::state::{CredentialKind, CredentialRecord, Receipt};

@@ -63,6 +63,15 @@ pub enum ApiError {
         /// Human message.
         message: String,
     },
+    /// The thing is not in a state that allows this (a record under a legal
+    /// hold, already purged, already stored); answered 409.
+    #[error("{message}")]
+    Conflict {
+        /// Stable code.
+        code: &'static str,
+        /// Human message.
+        message: String,
+    },
     /// The caller is over one of its limits; answered 429 with `Retry-After`.
     #[error("{message}")]
     TooManyRequests {
@@ -135,6 +144,7 @@ impl ApiError {
             | ApiError::NotVerified { code, .. }
             | ApiError::Unprocessable { code, .. }
             | ApiError::TooManyRequests { code, .. }
+            | ApiError::Conflict { code, .. }
             | ApiError::Retry { code, .. } => code,
             ApiError::Forwarded { code, .. } => code,
             ApiError::Forbidden(_) => "forbidden",

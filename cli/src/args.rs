@@ -51,7 +51,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// A holder's wallet: new, show, import a credential.
+    /// A holder's wallet: new, show, import a credential, migrate. The
+    /// file is encrypted with a passphrase: ZKREG_WALLET_PASSPHRASE, or
+    /// typed on the terminal when that is unset.
     Wallet {
         #[command(subcommand)]
         what: WalletCommand,
@@ -78,10 +80,19 @@ pub enum Command {
         /// setup, but its presentations are linkable (the commitment is visible).
         #[arg(long, requires = "holder_key")]
         bulletproofs: bool,
-        /// The holder's authentication key (`zkreg wallet show`), for a
-        /// Bulletproofs credential.
-        #[arg(long, requires = "bulletproofs")]
+        /// The holder's authentication key (`zkreg wallet show`): the key a
+        /// Bulletproofs credential is registered with, and the key that may
+        /// fetch the credential's private record from the regulator's node.
+        #[arg(long, required_if_eq("bulletproofs", "true"))]
         holder_key: Option<String>,
+        /// Keep a private record of this credential in the regulator's node
+        /// (sealed there; its hash anchored by the issuing transaction): the
+        /// subject's real identifier. Needs --holder-key.
+        #[arg(long, requires = "holder_key")]
+        subject: Option<String>,
+        /// An attribute of the private record, `name=value` (repeatable).
+        #[arg(long = "attr", requires = "subject")]
+        attributes: Vec<String>,
         /// The value (a score, a licence class…).
         #[arg(long)]
         value: u64,
@@ -110,10 +121,29 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A regulator's private records in its node: read, list, verify a
+    /// disclosed one, grant an auditor, hold, purge, rotate the data key.
+    Record {
+        #[command(subcommand)]
+        what: RecordCommand,
+    },
+    /// The private layer's audit log.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCommand,
+    },
     /// Root authorities: register or retire a verifier (a bank) on the ledger.
     Verifier {
         #[command(subcommand)]
         what: VerifierCommand,
+    },
+    /// Root authorities: governance proposals on the ledger. One authority
+    /// proposes a change, the others approve it with transactions of their
+    /// own; it applies once the genesis threshold approved it, and expires
+    /// unapplied after the genesis' `proposal_ttl_blocks`.
+    Governance {
+        #[command(subcommand)]
+        what: GovernanceCommand,
     },
     /// Bank: create a proof request with a fresh challenge and sign it.
     Request {
@@ -159,7 +189,7 @@ pub enum Command {
         /// The node's URL (only a bucket of the tree is fetched).
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         node: String,
-        /// The wallet file.
+        /// The wallet file (its passphrase: ZKREG_WALLET_PASSPHRASE, or typed).
         #[arg(long)]
         wallet: PathBuf,
         /// Directory with predicate.pk.
@@ -269,7 +299,8 @@ pub enum Command {
     },
 }
 
-/// The governance transaction's signers, common to `zkreg verifier` commands.
+/// The governance transaction's signers, common to the `zkreg verifier` and
+/// `zkreg governance propose|approve` commands.
 #[derive(clap::Args)]
 pub struct Governance {
     /// The node's URL.
@@ -357,6 +388,222 @@ pub enum ClusterCommand {
     },
 }
 
+/// The node and the signing key of a private-layer call.
+#[derive(clap::Args)]
+pub struct PrivateCall {
+    /// The regulator's node's URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub node: String,
+    /// The caller's key file: the regulator's, or an auditor's with a grant.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum RecordCommand {
+    /// Open one record (the regulator, or an auditor whose grant covers it)
+    /// and write it as a disclosure file.
+    Get {
+        #[command(flatten)]
+        call: PrivateCall,
+        /// The record id (64 hex digits).
+        #[arg(long)]
+        id: String,
+        /// Write the record here (refuses to overwrite).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The regulator's records (metadata only).
+    List {
+        #[command(flatten)]
+        call: PrivateCall,
+    },
+    /// Check a disclosed record against the ledger: its hash is anchored,
+    /// and its credential was issued by its issuer under its schema.
+    Verify {
+        /// Any node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The disclosed record (`zkreg record get --out`).
+        #[arg(long)]
+        record: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Grant an auditor access to listed records or to a schema, for a time.
+    Grant {
+        #[command(flatten)]
+        call: PrivateCall,
+        /// The auditor's public key (64 hex digits) or key file.
+        #[arg(long)]
+        auditor: String,
+        /// A record id the grant opens (repeatable).
+        #[arg(long = "record", conflicts_with = "schema", required_unless_present = "schema")]
+        records: Vec<String>,
+        /// The schema whose records the grant opens.
+        #[arg(long)]
+        schema: Option<String>,
+        /// How long the grant lasts, in seconds (at most a year).
+        #[arg(long, default_value_t = 86_400)]
+        valid_secs: u64,
+    },
+    /// Set (or with --release lift) a record's legal hold.
+    Hold {
+        #[command(flatten)]
+        call: PrivateCall,
+        /// The record id.
+        #[arg(long)]
+        id: String,
+        /// Lift the hold instead.
+        #[arg(long)]
+        release: bool,
+    },
+    /// Purge a record: its plaintext and ciphertext go, its anchor stays.
+    Purge {
+        #[command(flatten)]
+        call: PrivateCall,
+        /// The record id.
+        #[arg(long)]
+        id: String,
+    },
+    /// Have the node re-read its keyring file and re-encrypt every record
+    /// under the newest data key, while it serves.
+    Rotate {
+        #[command(flatten)]
+        call: PrivateCall,
+    },
+    /// Add a fresh data key to a keyring file (created if missing, readable
+    /// by its owner only); it becomes the current key.
+    NewKey {
+        /// The keyring file.
+        #[arg(long)]
+        keyring: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check a regulator node's audit log: the hash chain, and the heads
+    /// anchored on the ledger; names the first bad event.
+    Verify {
+        /// The regulator's node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// A key that may read the log (the regulator's, or an auditor's
+        /// with a current grant); not needed with --log.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// The regulator whose log it is (default: the regulator --key belongs to).
+        #[arg(long)]
+        issuer: Option<String>,
+        /// Check this copy of the log file instead of reading it from the node.
+        #[arg(long)]
+        log: Option<PathBuf>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum GovernanceCommand {
+    /// Propose a change, signed by --key (its first approval; each
+    /// --approver adds one); prints the proposal's id for the others to approve.
+    Propose {
+        #[command(flatten)]
+        governance: Governance,
+        #[command(subcommand)]
+        change: ChangeCommand,
+    },
+    /// Approve a proposal, signed by --key (and any --approver); the change
+    /// applies in this transaction's block if it brings the approvals to the
+    /// genesis threshold.
+    Approve {
+        /// The proposal's id (as `propose` printed it).
+        #[arg(long)]
+        proposal: String,
+        #[command(flatten)]
+        governance: Governance,
+    },
+    /// The ledger's proposals, oldest first, with their approvals and status.
+    List {
+        /// The node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// Only proposals with this status.
+        #[arg(long, value_parser = ["pending", "applied", "expired"])]
+        status: Option<String>,
+        /// Print one JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The change a governance proposal makes (the same as the direct governance transactions).
+#[derive(Subcommand)]
+pub enum ChangeCommand {
+    /// Register a regulator and the schemas it may issue.
+    RegisterRegulator {
+        /// The regulator's name (its credentials' issuer).
+        #[arg(long)]
+        name: String,
+        /// The regulator's ed25519 public key (64 hex digits), or its key file.
+        #[arg(long)]
+        regulator_key: String,
+        /// A schema it may issue (repeatable; each must be registered).
+        #[arg(long = "schema", required = true)]
+        schemas: Vec<String>,
+    },
+    /// Retire a regulator: it can no longer issue or revoke.
+    RetireRegulator {
+        /// The regulator's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Register a credential schema.
+    RegisterSchema {
+        /// The schema's name.
+        #[arg(long)]
+        name: String,
+        /// What the value means.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Register the predicate circuit's verifying key (wallets and
+    /// verifiers then accept only proofs under it).
+    RegisterVerifyingKey {
+        /// Directory with predicate.vk (`zkreg setup` or `zkreg ceremony finalize` wrote it).
+        #[arg(long)]
+        keys: PathBuf,
+        /// The circuit id to register it under.
+        #[arg(long, default_value = zkreg_circuits::constants::PREDICATE_CIRCUIT_ID)]
+        circuit_id: String,
+    },
+    /// Register a verifier (a bank): only its key may then ask for proofs
+    /// under its name, for scopes `<name>/<purpose>`.
+    RegisterVerifier {
+        /// The verifier's name (no `/`).
+        #[arg(long)]
+        name: String,
+        /// The verifier's ed25519 public key (64 hex digits), or its key file.
+        #[arg(long)]
+        verifier_key: String,
+    },
+    /// Retire a verifier: its key can no longer ask for proofs.
+    RetireVerifier {
+        /// The verifier's name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
 #[derive(Subcommand)]
 pub enum VerifierCommand {
     /// Register a verifier: only its key may then ask for proofs under its
@@ -383,7 +630,8 @@ pub enum VerifierCommand {
 
 #[derive(Subcommand)]
 pub enum WalletCommand {
-    /// Create a wallet (seed, holder id, authentication key).
+    /// Create a wallet (seed, holder id, authentication key), encrypted
+    /// with a passphrase (typed twice, or ZKREG_WALLET_PASSPHRASE).
     New {
         /// The wallet file (refuses to overwrite).
         #[arg(long, default_value = "wallet.json")]
@@ -409,6 +657,17 @@ pub enum WalletCommand {
         wallet: PathBuf,
         /// The credential file.
         credential: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Encrypt a plaintext wallet file (written before wallet files were
+    /// encrypted) in place with a new passphrase; refuses one already
+    /// encrypted. Every other command refuses a plaintext wallet.
+    Migrate {
+        /// The wallet file.
+        #[arg(long, default_value = "wallet.json")]
+        wallet: PathBuf,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -469,6 +728,16 @@ pub enum BenchCommand {
         /// Every node's block interval, in milliseconds (the node's default).
         #[arg(long, default_value_t = 50)]
         block_interval_ms: u64,
+    },
+    /// The private layer: storing and opening a sealed record, and issuance
+    /// with records against issuance without (same run).
+    Private {
+        /// Print the table, then one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+        /// Credentials per issuance run.
+        #[arg(long, default_value_t = 20_000)]
+        credentials: u64,
     },
     /// Load a proving key, prove once and print peak memory (used by `bench crypto`).
     #[command(hide = true)]

@@ -4,8 +4,9 @@
 use anyhow::Context;
 use clap::Parser;
 
-use args::{CeremonyCommand, Cli, ClusterCommand, Command, ExportCommand, VerifierCommand, WalletCommand};
-use commands::{ceremony, cluster, dev, issue, keys, ledger_node, node, prove, request, revoke, setup, verifier, verify, verify_chain, wallet};
+use args::{AuditCommand, CeremonyCommand, Cli, ClusterCommand, Command, ExportCommand, GovernanceCommand, RecordCommand, VerifierCommand, WalletCommand};
+use commands::wallet::Ask;
+use commands::{audit, ceremony, cluster, dev, governance, issue, keys, ledger_node, node, prove, record, request, revoke, setup, verifier, verify, verify_chain, wallet};
 
 mod args;
 mod bench;
@@ -32,22 +33,45 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Dev { dir, listen, keys, nodes } => dev::run(&dir, &listen, keys.as_deref(), nodes as usize),
         Command::Keys { out, json } => keys::run(&out, json),
-        Command::Wallet { what: WalletCommand::New { wallet, json } } => wallet::new(&wallet, json),
-        Command::Wallet { what: WalletCommand::Show { wallet, json } } => wallet::show(&wallet, json),
-        Command::Wallet { what: WalletCommand::Import { wallet, credential, json } } => wallet::import(&wallet, &credential, json),
-        Command::Issue { node, key, issuer, schema, holder, bulletproofs, holder_key, value, valid_days, out, json } => {
+        Command::Wallet { what: WalletCommand::New { wallet: path, json } } => wallet::new(&path, &wallet::passphrase(&path, Ask::New)?, json),
+        Command::Wallet { what: WalletCommand::Show { wallet: path, json } } => wallet::show(&path, &wallet::passphrase(&path, Ask::Open)?, json),
+        Command::Wallet { what: WalletCommand::Import { wallet: path, credential, json } } => {
+            wallet::import(&path, &credential, &wallet::passphrase(&path, Ask::Open)?, json)
+        }
+        Command::Wallet { what: WalletCommand::Migrate { wallet: path, json } } => wallet::migrate(&path, &wallet::passphrase(&path, Ask::Migrate)?, json),
+        Command::Issue { node, key, issuer, schema, holder, bulletproofs, holder_key, subject, attributes, value, valid_days, out, json } => {
             let to = issue::recipient(holder.as_deref(), holder_key.as_deref(), bulletproofs)?;
+            let record = subject.map(|subject| issue::RecordRequest::new(subject, &attributes, holder_key.as_deref())).transpose()?;
             let what = issue::Issuance { issuer: &issuer, schema: &schema, value, valid_days };
-            issue::run(&node, &key, &what, to, &out, json)
+            issue::run(&node, &key, &what, to, record, &out, json)
+        }
+        Command::Record { what: RecordCommand::Get { call, id, out } } => record::get(&call.node, &call.key, &id, out.as_deref(), call.json),
+        Command::Record { what: RecordCommand::List { call } } => record::list(&call.node, &call.key, call.json),
+        Command::Record { what: RecordCommand::Verify { node, record: file, json } } => record::verify(&node, &file, json),
+        Command::Record { what: RecordCommand::Grant { call, auditor, records, schema, valid_secs } } => {
+            record::grant(&call.node, &call.key, &auditor, records, schema, valid_secs, call.json)
+        }
+        Command::Record { what: RecordCommand::Hold { call, id, release } } => record::hold(&call.node, &call.key, &id, release, call.json),
+        Command::Record { what: RecordCommand::Purge { call, id } } => record::purge(&call.node, &call.key, &id, call.json),
+        Command::Record { what: RecordCommand::Rotate { call } } => record::rotate(&call.node, &call.key, call.json),
+        Command::Record { what: RecordCommand::NewKey { keyring, json } } => record::new_key(&keyring, json),
+        Command::Audit { what: AuditCommand::Verify { node, key, issuer, log, json } } => {
+            audit::verify(&node, key.as_deref(), issuer.as_deref(), log.as_deref(), json)
         }
         Command::Revoke { node, key, commitment, json } => revoke::run(&node, &key, &commitment, json),
         Command::Verifier { what: VerifierCommand::Register { name, verifier_key, governance } } => verifier::register(name, &verifier_key, &governance),
         Command::Verifier { what: VerifierCommand::Retire { name, governance } } => verifier::retire(name, &governance),
+        Command::Governance { what: GovernanceCommand::Propose { governance: g, change } } => governance::propose(&g, governance::change(change)?),
+        Command::Governance { what: GovernanceCommand::Approve { proposal, governance: g } } => governance::approve(&g, &proposal),
+        Command::Governance { what: GovernanceCommand::List { node, status, json } } => {
+            let status = status.as_deref().map(str::parse).transpose().map_err(anyhow::Error::msg)?;
+            governance::list(&node, status, json)
+        }
         Command::Request { node, key, verifier, scope, schema, op, value, hi, issuers, bulletproofs, out, json } => {
             request::run(&node, &key, &verifier, &scope, &schema, &op, value, hi, issuers, bulletproofs, &out, json)
         }
-        Command::Prove { node, wallet, keys, request, out, bucket_levels, genesis, json } => {
-            prove::run(&node, &wallet, &keys, &request, &out, bucket_levels, genesis.as_deref(), json)
+        Command::Prove { node, wallet: path, keys, request, out, bucket_levels, genesis, json } => {
+            prove::run(&node, &path, &wallet::passphrase(&path, Ask::Open)?, &keys, &request, &out, bucket_levels, genesis.as_deref(), json)
         }
         Command::Verify { node, key, presentation, json } => verify::run(&node, &key, &presentation, json),
         Command::Setup { out, json } => setup::run(&out, json),

@@ -101,6 +101,30 @@ pub struct NodeSettings {
     /// under --node-id [env: ZKREG_NODE_KEY_FILE].
     #[arg(long)]
     pub node_key_file: Option<PathBuf>,
+    /// Keep this regulator's private records: its key file (the node signs
+    /// its audit-log anchors and grants with it). Needs a data key
+    /// [env: ZKREG_REGULATOR_KEY_FILE].
+    #[arg(long)]
+    pub regulator_key_file: Option<PathBuf>,
+    /// The data keyring sealing the private records (`zkreg record
+    /// new-key`); re-read on `zkreg record rotate` [env: ZKREG_DATA_KEY_FILE].
+    #[arg(long)]
+    pub data_key_file: Option<PathBuf>,
+    /// The data keyring itself, from the environment only
+    /// (ZKREG_DATA_KEY: 64 hex digits, or `n:hex,n:hex`).
+    #[arg(skip)]
+    #[serde(skip)]
+    pub data_key: DataKeyText,
+}
+
+/// Keyring text from the environment: never shown by `Debug`, zeroed on drop.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct DataKeyText(pub Option<zeroize::Zeroizing<String>>);
+
+impl std::fmt::Debug for DataKeyText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(<redacted>)" } else { "None" })
+    }
 }
 
 /// The environment variable of the configuration file's path.
@@ -128,7 +152,15 @@ impl NodeSettings {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading the configuration file {}", path.display()))?;
         let mut settings = Self::from_toml(&text).with_context(|| format!("in the configuration file {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new(""));
-        for p in [&mut settings.data_dir, &mut settings.genesis, &mut settings.cluster_secret_file, &mut settings.node_key_file].into_iter().flatten() {
+        let paths = [
+            &mut settings.data_dir,
+            &mut settings.genesis,
+            &mut settings.cluster_secret_file,
+            &mut settings.node_key_file,
+            &mut settings.regulator_key_file,
+            &mut settings.data_key_file,
+        ];
+        for p in paths.into_iter().flatten() {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -176,6 +208,9 @@ impl NodeSettings {
             peers: var("ZKREG_PEERS"),
             snapshot_after: parsed(&var, "ZKREG_SNAPSHOT_AFTER")?,
             node_key_file: var("ZKREG_NODE_KEY_FILE").map(PathBuf::from),
+            regulator_key_file: var("ZKREG_REGULATOR_KEY_FILE").map(PathBuf::from),
+            data_key_file: var("ZKREG_DATA_KEY_FILE").map(PathBuf::from),
+            data_key: DataKeyText(var("ZKREG_DATA_KEY").map(zeroize::Zeroizing::new)),
         })
     }
 
@@ -202,6 +237,9 @@ impl NodeSettings {
             peers: self.peers.or(lower.peers),
             snapshot_after: self.snapshot_after.or(lower.snapshot_after),
             node_key_file: self.node_key_file.or(lower.node_key_file),
+            regulator_key_file: self.regulator_key_file.or(lower.regulator_key_file),
+            data_key_file: self.data_key_file.or(lower.data_key_file),
+            data_key: DataKeyText(self.data_key.0.or(lower.data_key.0)),
         }
     }
 
@@ -280,6 +318,24 @@ impl NodeSettings {
                     }
                 }
                 Some(cluster)
+            }
+        };
+        config.private = match (self.regulator_key_file, self.data_key_file, self.data_key.0) {
+            (None, None, None) => None,
+            (None, _, _) => anyhow::bail!("a data key (data_key_file or ZKREG_DATA_KEY) needs regulator_key_file: whose records would the node keep?"),
+            (Some(_), None, None) => anyhow::bail!("regulator_key_file needs a data key: data_key_file or ZKREG_DATA_KEY"),
+            (Some(_), Some(_), Some(_)) => anyhow::bail!("give the data key once: data_key_file or ZKREG_DATA_KEY, not both"),
+            (Some(key_file), file, text) => {
+                let text = match (&file, text) {
+                    (Some(path), _) => zeroize::Zeroizing::new(
+                        std::fs::read_to_string(path).with_context(|| format!("reading the data keyring {}", path.display()))?,
+                    ),
+                    (None, Some(text)) => text,
+                    (None, None) => unreachable!("matched above"),
+                };
+                let keyring = zkreg_registry::private::Keyring::parse(&text).context("the data keyring")?;
+                let key = crate::files::read_key(&key_file)?;
+                Some(zkreg_api::service::private::PrivateConfig { issuer: String::new(), key, keyring, keyring_file: file })
             }
         };
         Ok(ResolvedNode { config, listen })

@@ -7,7 +7,7 @@
 //! writes nothing: the caller persists the resulting [`BlockEffects`] (the
 //! ledger in one atomic batch) or checks them (`verify-chain`'s replay).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ark_bn254::Fr;
 use ark_ff::Zero;
@@ -22,6 +22,7 @@ use zkreg_circuits::tree::CommitmentTree;
 use crate::block::{tx_root, BlockHeader, BlockProposal};
 use crate::error::TxError;
 use crate::genesis::Genesis;
+use crate::governance::{GovernanceChange, ProposalRecord};
 use crate::tx::{Hash, KeyCache, SignedTransaction, TxBody};
 
 /// A registered regulator.
@@ -163,6 +164,9 @@ pub struct Registry {
     pub nonces: HashMap<[u8; 32], u64>,
     /// Public statistics per (issuer, schema).
     pub counts: BTreeMap<(String, String), CredentialCounts>,
+    /// Governance proposals by id, whatever their status
+    /// ([`crate::governance`]; each stored under its own key).
+    pub proposals: BTreeMap<Hash, ProposalRecord>,
 }
 
 impl Registry {
@@ -227,6 +231,10 @@ pub struct BlockEffects {
     pub nodes: Vec<(usize, u64, Fr)>,
     /// Anchored private-record hashes.
     pub anchors: Vec<[u8; 32]>,
+    /// Audit transactions applied: `(signer, kind, subject hash)`, in block order.
+    pub audit_events: Vec<([u8; 32], String, [u8; 32])>,
+    /// Governance proposals the block opened or changed, as they are after it.
+    pub proposals: Vec<ProposalRecord>,
 }
 
 /// The part of committed state that is too large to hold in memory:
@@ -252,6 +260,10 @@ pub fn signed_tx_hash(stx: &SignedTransaction) -> Hash {
 /// issuer it resolves is the guessed one (a block may register or retire
 /// regulators before the issuance).
 fn guess_leaf(registry: &Registry, signer: &[u8; 32], body: &TxBody) -> Option<LeafGuess> {
+    let body = match body {
+        TxBody::IssueWithRecord { issue, .. } => &**issue,
+        other => other,
+    };
     let TxBody::IssueCredential { schema, inner } = body else { return None };
     let issuer = registry.regulator_by_key(signer)?.name.clone();
     let inner = fr_from_bytes(inner).ok()?;
@@ -329,6 +341,8 @@ impl Executor<'_> {
             leaves: Vec::new(),
             revoked_leaves: Vec::new(),
             anchors: Vec::new(),
+            audit_events: Vec::new(),
+            proposals: BTreeSet::new(),
             base_leaves: tree.len(),
             lookup: committed,
             height,
@@ -361,13 +375,16 @@ impl Executor<'_> {
             leaf_count: tree.len(),
             time: proposal.time,
         };
+        let proposals = work.proposals.iter().filter_map(|id| work.registry.proposals.get(id).cloned()).collect();
         BlockEffects {
             header,
             receipts,
+            proposals,
             registry: work.registry,
             credentials: work.credentials,
             nodes: tree.take_changes(),
             anchors: work.anchors,
+            audit_events: work.audit_events,
         }
     }
 }
@@ -382,6 +399,9 @@ struct Work<'a> {
     /// Leaves committed before this block that it revokes.
     revoked_leaves: Vec<u64>,
     anchors: Vec<[u8; 32]>,
+    audit_events: Vec<([u8; 32], String, [u8; 32])>,
+    /// Ids of the proposals this block opened or changed.
+    proposals: BTreeSet<Hash>,
     base_leaves: u64,
     lookup: &'a dyn Committed,
     height: u64,
@@ -424,73 +444,24 @@ impl Work<'_> {
         }
         let height = self.height;
         let mut leaf = None;
-        match &tx.body {
-            TxBody::RegisterRegulator { name, key, schemas } => {
-                if self.registry.regulators.get(name).is_some_and(|r| r.active) {
-                    return Err(TxError::AlreadyRegistered(name.clone()));
+        // An issuance with a record is the issuance, and then its anchor.
+        let (body, record_anchor) = match &tx.body {
+            TxBody::IssueWithRecord { issue, record_hash } => (&**issue, Some(*record_hash)),
+            body => (body, None),
+        };
+        match body {
+            TxBody::RegisterRegulator { .. }
+            | TxBody::RetireRegulator { .. }
+            | TxBody::RegisterSchema { .. }
+            | TxBody::RegisterVerifyingKey { .. }
+            | TxBody::RegisterVerifier { .. }
+            | TxBody::RetireVerifier { .. } => {
+                if let Some(change) = body.governance_change() {
+                    self.apply_change(ex, &change)?;
                 }
-                if self.registry.key_in_use(key) || ex.authorities.contains(key) {
-                    return Err(TxError::AlreadyRegistered(hex::encode(key)));
-                }
-                if let Some(s) = schemas.iter().find(|s| !self.registry.schemas.contains_key(*s)) {
-                    return Err(TxError::UnknownSchema(s.clone()));
-                }
-                self.registry.regulator_keys.insert(*key, name.clone());
-                self.registry.regulators.insert(
-                    name.clone(),
-                    RegulatorRecord { name: name.clone(), key: *key, schemas: schemas.clone(), active: true, since: height },
-                );
             }
-            TxBody::RetireRegulator { name } => {
-                let Some(r) = self.registry.regulators.get_mut(name).filter(|r| r.active) else {
-                    return Err(TxError::UnknownRegulator(name.clone()));
-                };
-                r.active = false;
-                let key = r.key;
-                self.registry.regulator_keys.remove(&key);
-            }
-            TxBody::RegisterVerifier { name, key } => {
-                if self.registry.active_verifier(name).is_some() {
-                    return Err(TxError::AlreadyRegistered(name.clone()));
-                }
-                if self.registry.key_in_use(key) || ex.authorities.contains(key) {
-                    return Err(TxError::AlreadyRegistered(hex::encode(key)));
-                }
-                self.registry.verifier_keys.insert(*key, name.clone());
-                self.registry
-                    .verifiers
-                    .insert(name.clone(), VerifierRecord { name: name.clone(), key: *key, active: true, since: height });
-            }
-            TxBody::RetireVerifier { name } => {
-                let Some(v) = self.registry.verifiers.get_mut(name).filter(|v| v.active) else {
-                    return Err(TxError::UnknownVerifier(name.clone()));
-                };
-                v.active = false;
-                let key = v.key;
-                self.registry.verifier_keys.remove(&key);
-            }
-            TxBody::RegisterSchema { name, description } => {
-                if self.registry.schemas.contains_key(name) {
-                    return Err(TxError::AlreadyRegistered(name.clone()));
-                }
-                self.registry
-                    .schemas
-                    .insert(name.clone(), SchemaRecord { name: name.clone(), description: description.clone(), since: height });
-            }
-            TxBody::RegisterVerifyingKey { circuit_id, fingerprint: fp, key } => {
-                let vk = zkreg_circuits::proof_codec::decode_verifying_key(key).map_err(TxError::InvalidVerifyingKey)?;
-                zkreg_circuits::proof_codec::check_phase2(&vk).map_err(TxError::InvalidVerifyingKey)?;
-                if fingerprint(&vk) != *fp {
-                    return Err(TxError::InvalidVerifyingKey("fingerprint does not match the key".into()));
-                }
-                if self.registry.verifying_keys.get(circuit_id).is_some_and(|r| r.fingerprint == *fp) {
-                    return Err(TxError::AlreadyRegistered(circuit_id.clone()));
-                }
-                self.registry.verifying_keys.insert(
-                    circuit_id.clone(),
-                    VerifyingKeyRecord { circuit_id: circuit_id.clone(), fingerprint: *fp, key: key.clone(), since: height },
-                );
-            }
+            TxBody::Propose { change } => self.propose(ex, stx, signers, change)?,
+            TxBody::Approve { proposal } => self.approve(ex, signers, proposal)?,
             TxBody::IssueCredential { schema, inner } => {
                 let issuer = self.issuer_for(&tx.signer, schema)?;
                 let inner = fr_from_bytes(inner).map_err(|_| TxError::InvalidCommitment)?;
@@ -567,14 +538,147 @@ impl Work<'_> {
                 self.registry.regulator_by_key(&tx.signer).ok_or(TxError::Unauthorised)?;
                 self.anchors.push(*record_hash);
             }
-            TxBody::AuditEvent { .. } => {
+            TxBody::AuditEvent { kind, subject_hash } => {
                 if self.registry.regulator_by_key(&tx.signer).is_none() && !ex.authorities.contains(&tx.signer) {
                     return Err(TxError::Unauthorised);
                 }
+                self.audit_events.push((tx.signer, kind.clone(), *subject_hash));
             }
+            TxBody::IssueWithRecord { .. } => {
+                return Err(TxError::Malformed("IssueWithRecord carries an IssueCredential or an IssueRangeCredential only".into()))
+            }
+        }
+        if let Some(record_hash) = record_anchor {
+            self.anchors.push(record_hash);
         }
         self.registry.nonces.insert(tx.signer, tx.nonce);
         Ok(leaf)
+    }
+
+    /// Applies a governance change: the one implementation behind the
+    /// direct governance transactions and the proposals that reach the
+    /// threshold ([`crate::governance`]). Every check happens before the
+    /// first change.
+    fn apply_change(&mut self, ex: &Executor<'_>, change: &GovernanceChange) -> Result<(), TxError> {
+        let height = self.height;
+        match change {
+            GovernanceChange::RegisterRegulator { name, key, schemas } => {
+                if self.registry.regulators.get(name).is_some_and(|r| r.active) {
+                    return Err(TxError::AlreadyRegistered(name.clone()));
+                }
+                if self.registry.key_in_use(key) || ex.authorities.contains(key) {
+                    return Err(TxError::AlreadyRegistered(hex::encode(key)));
+                }
+                if let Some(s) = schemas.iter().find(|s| !self.registry.schemas.contains_key(*s)) {
+                    return Err(TxError::UnknownSchema(s.clone()));
+                }
+                self.registry.regulator_keys.insert(*key, name.clone());
+                self.registry.regulators.insert(
+                    name.clone(),
+                    RegulatorRecord { name: name.clone(), key: *key, schemas: schemas.clone(), active: true, since: height },
+                );
+            }
+            GovernanceChange::RetireRegulator { name } => {
+                let Some(r) = self.registry.regulators.get_mut(name).filter(|r| r.active) else {
+                    return Err(TxError::UnknownRegulator(name.clone()));
+                };
+                r.active = false;
+                let key = r.key;
+                self.registry.regulator_keys.remove(&key);
+            }
+            GovernanceChange::RegisterVerifier { name, key } => {
+                if self.registry.active_verifier(name).is_some() {
+                    return Err(TxError::AlreadyRegistered(name.clone()));
+                }
+                if self.registry.key_in_use(key) || ex.authorities.contains(key) {
+                    return Err(TxError::AlreadyRegistered(hex::encode(key)));
+                }
+                self.registry.verifier_keys.insert(*key, name.clone());
+                self.registry
+                    .verifiers
+                    .insert(name.clone(), VerifierRecord { name: name.clone(), key: *key, active: true, since: height });
+            }
+            GovernanceChange::RetireVerifier { name } => {
+                let Some(v) = self.registry.verifiers.get_mut(name).filter(|v| v.active) else {
+                    return Err(TxError::UnknownVerifier(name.clone()));
+                };
+                v.active = false;
+                let key = v.key;
+                self.registry.verifier_keys.remove(&key);
+            }
+            GovernanceChange::RegisterSchema { name, description } => {
+                if self.registry.schemas.contains_key(name) {
+                    return Err(TxError::AlreadyRegistered(name.clone()));
+                }
+                self.registry
+                    .schemas
+                    .insert(name.clone(), SchemaRecord { name: name.clone(), description: description.clone(), since: height });
+            }
+            GovernanceChange::RegisterVerifyingKey { circuit_id, fingerprint: fp, key } => {
+                let vk = zkreg_circuits::proof_codec::decode_verifying_key(key).map_err(TxError::InvalidVerifyingKey)?;
+                zkreg_circuits::proof_codec::check_phase2(&vk).map_err(TxError::InvalidVerifyingKey)?;
+                if fingerprint(&vk) != *fp {
+                    return Err(TxError::InvalidVerifyingKey("fingerprint does not match the key".into()));
+                }
+                if self.registry.verifying_keys.get(circuit_id).is_some_and(|r| r.fingerprint == *fp) {
+                    return Err(TxError::AlreadyRegistered(circuit_id.clone()));
+                }
+                self.registry.verifying_keys.insert(
+                    circuit_id.clone(),
+                    VerifyingKeyRecord { circuit_id: circuit_id.clone(), fingerprint: *fp, key: key.clone(), since: height },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// `Propose`: opens a proposal of `change` under the id of `stx`,
+    /// approved by its signers (who must all be root authorities), and
+    /// applies it at once if they reach the threshold.
+    fn propose(&mut self, ex: &Executor<'_>, stx: &SignedTransaction, signers: &[[u8; 32]], change: &GovernanceChange) -> Result<(), TxError> {
+        only_authorities(ex, signers)?;
+        let record = ProposalRecord {
+            id: stx.tx.id(),
+            change: change.clone(),
+            proposer: stx.tx.signer,
+            proposed_at: self.height,
+            expires_at: self.height.saturating_add(ex.genesis.proposal_ttl_blocks),
+            approvals: signers.to_vec(),
+            applied_at: None,
+        };
+        self.settle(ex, record)
+    }
+
+    /// `Approve`: adds the signers' approvals to proposal `id` (open, and
+    /// approved by none of them yet), applying its change if they reach the
+    /// threshold.
+    fn approve(&mut self, ex: &Executor<'_>, signers: &[[u8; 32]], id: &Hash) -> Result<(), TxError> {
+        only_authorities(ex, signers)?;
+        let mut record = self.registry.proposals.get(id).cloned().ok_or(TxError::UnknownProposal)?;
+        if record.applied_at.is_some() {
+            return Err(TxError::ProposalApplied);
+        }
+        if self.height > record.expires_at {
+            return Err(TxError::ProposalExpired);
+        }
+        if signers.iter().any(|k| record.approvals.contains(k)) {
+            return Err(TxError::AlreadyApproved);
+        }
+        record.approvals.extend_from_slice(signers);
+        self.settle(ex, record)
+    }
+
+    /// Applies `record`'s change if its approvals reach the threshold (a
+    /// change refused now refuses the transaction: the proposal keeps its
+    /// earlier approvals), then stores the record.
+    fn settle(&mut self, ex: &Executor<'_>, mut record: ProposalRecord) -> Result<(), TxError> {
+        if record.approvals.len() >= ex.genesis.approval_threshold {
+            self.apply_change(ex, &record.change)?;
+            record.applied_at = Some(self.height);
+        }
+        self.proposals.insert(record.id);
+        self.registry.proposals.insert(record.id, record);
+        Ok(())
     }
 
     fn count(&mut self, issuer: &str, schema: &str) -> &mut CredentialCounts {
@@ -592,4 +696,13 @@ impl Work<'_> {
         }
         Ok(r.name.clone())
     }
+}
+
+/// Refuses a proposal or approval any of whose signers (co-signers
+/// included) is not a root authority.
+fn only_authorities(ex: &Executor<'_>, signers: &[[u8; 32]]) -> Result<(), TxError> {
+    if signers.is_empty() || signers.iter().any(|k| !ex.authorities.contains(k)) {
+        return Err(TxError::Unauthorised);
+    }
+    Ok(())
 }

@@ -9,7 +9,9 @@
 //!
 //! Governance changes (regulators, schemas, verifying keys) are signed by a
 //! root authority and carry approvals from other root authorities over the
-//! same message; together they must reach the genesis threshold.
+//! same message; together they must reach the genesis threshold. Or they go
+//! by proposal: one authority proposes (`Propose`), the others approve in
+//! transactions of their own (`Approve`; see [`crate::governance`]).
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -112,10 +114,34 @@ pub enum TxBody {
     },
     /// Regulator or root authority: record an audit event.
     AuditEvent {
-        /// What happened (`private-record-read`, …).
+        /// What happened (`audit-head`, `audit-grant`, …).
         kind: String,
         /// Hash of the event's details.
         subject_hash: [u8; 32],
+    },
+    /// Regulator: issue a credential (`issue`: an `IssueCredential` or an
+    /// `IssueRangeCredential`, with exactly its checks and effects) and
+    /// anchor the hash of the private record kept for it, in one
+    /// transaction: the record's anchor is in the credential's block.
+    IssueWithRecord {
+        /// The issuance.
+        issue: Box<TxBody>,
+        /// The private record's hash (its id in the regulator's node).
+        record_hash: [u8; 32],
+    },
+    /// Root authority: propose a governance change
+    /// ([`crate::governance`]). The proposal's id is this transaction's
+    /// id; every signer (signer and co-signers, all root authorities)
+    /// approves it, and the change applies once the genesis threshold of
+    /// distinct root authorities approved it.
+    Propose {
+        /// The change.
+        change: crate::governance::GovernanceChange,
+    },
+    /// Root authority: approve an open proposal (every signer approves it once).
+    Approve {
+        /// The proposal's id (the id of the transaction that proposed it).
+        proposal: Hash,
     },
 }
 
@@ -126,6 +152,7 @@ impl TxBody {
     pub fn commitment(&self) -> Option<&[u8; 32]> {
         match self {
             TxBody::IssueRangeCredential { commitment, .. } | TxBody::Revoke { commitment } => Some(commitment),
+            TxBody::IssueWithRecord { issue, .. } => issue.commitment(),
             _ => None,
         }
     }
@@ -347,5 +374,12 @@ fn check_body(body: &TxBody) -> Result<(), TxError> {
         }
         TxBody::Revoke { .. } | TxBody::AnchorRecord { .. } => Ok(()),
         TxBody::AuditEvent { kind, .. } => check_name(kind),
+        // A proposed change is checked as the direct transaction is.
+        TxBody::Propose { change } => check_body(&TxBody::from(change.clone())),
+        TxBody::Approve { .. } => Ok(()),
+        TxBody::IssueWithRecord { issue, .. } => match &**issue {
+            TxBody::IssueCredential { .. } | TxBody::IssueRangeCredential { .. } => check_body(issue),
+            _ => Err(TxError::Malformed("IssueWithRecord carries an IssueCredential or an IssueRangeCredential only".into())),
+        },
     }
 }

@@ -250,19 +250,33 @@ impl App {
     /// Stops the node and starts it again on the same data directory (on a
     /// new port), retrying while sled still holds the old node's file lock.
     pub fn restart(&mut self) {
+        if let Err(e) = self.try_restart() {
+            panic!("the node did not restart: {e}");
+        }
+    }
+
+    /// [`App::restart`], returning why the node did not start (after
+    /// retrying for 10 s, since sled may still hold the old node's lock).
+    pub fn try_restart(&mut self) -> Result<(), String> {
         // Dropping the thread handle stops the node and waits for it.
         self.node = None;
         let deadline = Instant::now() + Duration::from_secs(10);
         let node = loop {
             match NodeThread::spawn(self.config.clone(), std::net::TcpListener::bind("127.0.0.1:0").unwrap()) {
                 Ok(node) => break node,
-                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-                Err(e) => panic!("the node did not restart: {e}"),
+                Err(e) if Instant::now() >= deadline || !format!("{e:#}").contains("lock") => return Err(format!("{e:#}")),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
         };
         self.base = node.url.clone();
         self.client = Client::new(&node.url);
         self.node = Some(node);
+        Ok(())
+    }
+
+    /// The configuration the node is (re)started with.
+    pub fn config_mut(&mut self) -> &mut NodeConfig {
+        &mut self.config
     }
 
     /// The regulator revokes the credential with this commitment.

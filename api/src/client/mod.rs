@@ -32,6 +32,8 @@ use crate::dto::{
 
 pub mod attest;
 mod bucket;
+mod governance;
+mod private;
 pub use bucket::{BucketPaths, MAX_BUCKET_LEVELS};
 
 /// Why a call failed.

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use zkreg_circuits::request::MAX_PREDICATES;
 
 use crate::dto;
-use crate::http::routes::{bank, cluster, operations, public, regulator};
+use crate::http::routes::{bank, cluster, governance, operations, private, public, regulator};
 
 pub mod errors;
 
@@ -46,6 +46,19 @@ codes (in the description, in `x-error-codes`, and as the `enum` of `code`); any
         public::bucket,
         public::credential,
         public::stats,
+        governance::proposals,
+        governance::proposal,
+        public::anchor,
+        public::audit_events,
+        private::put_record,
+        private::list_records,
+        private::my_records,
+        private::read_record,
+        private::hold_record,
+        private::purge_record,
+        private::grant,
+        private::rotate,
+        private::audit,
         bank::create_request,
         bank::verify,
         bank::verify_batch,
@@ -63,6 +76,19 @@ codes (in the description, in `x-error-codes`, and as the `enum` of `code`); any
         zkreg_circuits::presentation::Groth16Proof,
         zkreg_circuits::presentation::BulletproofsProof,
         zkreg_circuits::range_statement::RangeProofBundle,
+        dto::private::PrivateRecordBody,
+        dto::private::PutRecord,
+        dto::private::RecordInfo,
+        dto::private::StoredRecord,
+        dto::private::OpenedRecord,
+        dto::private::HoldRecord,
+        dto::private::NewGrantBody,
+        dto::private::GrantInfo,
+        dto::private::Rotation,
+        dto::private::AuditEventBody,
+        dto::private::AuditPage,
+        dto::private::RecordAnchor,
+        dto::private::AuditAnchor,
     )),
     modifiers(&HttpSignature),
     tags(
@@ -70,6 +96,8 @@ codes (in the description, in `x-error-codes`, and as the `enum` of `code`); any
         (name = "regulator", description = "Signed ledger transactions (issue, revoke, governance)"),
         (name = "bank", description = "Proof requests and verification; requests signed by the bank's key"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
+        (name = "private", description = "A regulator's private records in its own node, sealed at rest: signed calls by the \
+regulator, the record's holder, or an auditor under a grant; every access and refusal is audited"),
         (name = "cluster", description = "The consortium cluster (Raft): status, and administration authenticated with the cluster secret"),
     )
 )]
@@ -90,7 +118,8 @@ impl Modify for HttpSignature {
 reused by the key; `zkreg-signature`: ed25519 signature (128 hex digits) of the UTF-8 text \
 `zkreg-http-sig/v1\\n<METHOD>\\n<path and query>\\n<hex SHA-256 of the body>\\n<timestamp>\\n<nonce>`. \
 Errors: 401 `unsigned`, `stale_timestamp`, `weak_key`, `bad_signature`, `replayed_nonce`; 400 `bad_auth_header`; \
-403 `forbidden` for a key that is not a bank's.",
+403 `forbidden` for a key the endpoint does not serve (the bank endpoints: registered verifiers; the private \
+records: the issuing regulator, the record's holder, an auditor under a grant).",
             ))),
         );
     }

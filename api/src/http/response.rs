@@ -27,6 +27,7 @@ impl ResponseError for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) | ApiError::Retry { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Forwarded { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY),
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,

@@ -39,4 +39,24 @@ impl Node {
         self.metrics.set_seen_nonces(self.admission.len());
         Ok(verified?)
     }
+
+    /// The key that signed `call`, whoever it is, once the call is admitted
+    /// (nonce unused, within the key's rate and share of the nonce cache):
+    /// for endpoints that decide per call what the key may do (the private
+    /// layer's).
+    pub fn authenticate_key<H: Headers + ?Sized>(&self, call: SignedCall<'_, H>) -> Result<[u8; 32], ApiError> {
+        let verified = verify_request(
+            call.headers,
+            call.method,
+            call.target,
+            call.body,
+            now_secs(),
+            self.config.signature_window.as_secs(),
+            |key| Ok(*key),
+            &self.admission,
+            Instant::now(),
+        );
+        self.metrics.set_seen_nonces(self.admission.len());
+        Ok(verified?)
+    }
 }

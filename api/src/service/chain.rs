@@ -140,6 +140,21 @@ impl Node {
         Ok(Credential::from(r))
     }
 
+    /// The height that anchored a private record's hash.
+    pub fn record_anchor(&self, record_hash: &[u8; 32]) -> Result<u64, ApiError> {
+        self.store.anchor(record_hash)?.ok_or_else(|| ApiError::NotFound(format!("no anchor of record hash {}", hex::encode(record_hash))))
+    }
+
+    /// The audit transactions `signer` made, in ledger order.
+    pub fn audit_transactions(&self, signer: &[u8; 32]) -> Result<Vec<crate::dto::private::AuditAnchor>, ApiError> {
+        Ok(self
+            .store
+            .audit_events(signer)?
+            .into_iter()
+            .map(|(height, kind, subject)| crate::dto::private::AuditAnchor { height, kind, subject_hash: hex::encode(subject) })
+            .collect())
+    }
+
     /// Credentials issued and revoked, per issuer and schema.
     pub fn stats(&self) -> Stats {
         let view = self.view();

@@ -50,6 +50,8 @@ pub struct NodeConfig {
     /// Replication: this node's place in a consortium cluster (`None`: a
     /// single node that orders and applies its own blocks).
     pub cluster: Option<ClusterConfig>,
+    /// The regulator's private layer (`None`: this node keeps no private records).
+    pub private: Option<super::private::PrivateConfig>,
 }
 
 /// A node's place in a consortium cluster replicated with Raft.
@@ -132,6 +134,7 @@ impl NodeConfig {
             max_open_requests: 10_000,
             max_request_body_bytes: 16 * 1024,
             cluster: None,
+            private: None,
         }
     }
 }

@@ -8,7 +8,9 @@
 //! | [`requests`] | issue a proof request (the request book) |
 //! | [`verification`] | verify presentations, one or a batch |
 //! | [`chain`] | read the chain, the tree and the registry |
+//! | [`governance`] | read governance proposals and where each stands |
 //! | [`admission`] | authenticate a verifier's signed call |
+//! | [`private`] | the regulator's private records, grants and audit log |
 //! | [`producer`] | cut blocks on a timer, prune what expired |
 //!
 //! [`Node`] owns the block producer (ledger and mempool), a reader of the
@@ -32,6 +34,8 @@ pub mod admission;
 pub mod chain;
 pub mod cluster;
 mod config;
+pub mod governance;
+pub mod private;
 pub mod producer;
 pub mod replication;
 pub mod requests;
@@ -73,6 +77,8 @@ pub struct Node {
     admission: Admission,
     config: NodeConfig,
     metrics: NodeMetrics,
+    /// The regulator's private layer, on a node given a data key.
+    private: Option<private::PrivateLayer>,
     stop: AtomicBool,
 }
 
@@ -105,6 +111,23 @@ impl Node {
             .map_err(|e| ApiError::caused("opening the nonce cache", e))?;
         metrics.set_seen_nonces(admission.len());
         let chain_id = ledger.genesis().chain_id.clone();
+        let private = match &config.private {
+            None => None,
+            Some(p) => {
+                // The key says whose records these are; a name given must agree.
+                let key = p.key.verifying_key().to_bytes();
+                let Some(name) = ledger.registry().regulator_by_key(&key).map(|r| r.name.clone()) else {
+                    return Err(ApiError::internal("the private layer's key is not an active regulator's on the ledger"));
+                };
+                if !p.issuer.is_empty() && p.issuer != name {
+                    return Err(ApiError::internal(format!("the private layer's key is regulator {name:?}'s, not {:?}'s", p.issuer)));
+                }
+                let audit_path = config.data_dir.join("private").join("audit.log");
+                let mut p = p.clone();
+                p.issuer = name;
+                Some(private::PrivateLayer::open(p, &local, &audit_path)?)
+            }
+        };
         let (chain, applied_events) = match &config.cluster {
             None => (Chain::Single(Mutex::new(BlockProducer::new(ledger, MempoolConfig::default()))), None),
             Some(cluster) => {
@@ -128,6 +151,7 @@ impl Node {
             admission,
             config,
             metrics,
+            private,
             stop: AtomicBool::new(false),
         })
     }

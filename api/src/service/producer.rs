@@ -120,6 +120,26 @@ impl Workers {
             })
         };
         let mut threads = vec![producer, pruner];
+        if node.private.is_some() {
+            // The audit log's head goes on the ledger once per block in
+            // which the log grew (each anchor waits for its block).
+            let node = node.clone();
+            threads.push(std::thread::spawn(move || {
+                let mut seen = node.view().tip.height;
+                while !node.stopping() {
+                    if node.wait_for_block_after(seen, Duration::from_millis(200)) {
+                        seen = node.view().tip.height;
+                    }
+                    if let Err(e) = node.anchor_audit_head() {
+                        tracing::warn!(error = %e, "anchoring the audit log's head failed; retrying after the next block");
+                    }
+                }
+                // A last anchor for what the log gained before the stop.
+                if let Err(e) = node.anchor_audit_head() {
+                    tracing::warn!(error = %e, "the last anchor of the audit log's head failed");
+                }
+            }));
+        }
         let events = node.applied_events.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(events) = events {
             let node = node.clone();

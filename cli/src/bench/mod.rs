@@ -9,6 +9,7 @@ pub mod api;
 pub mod cluster;
 pub mod crypto;
 pub mod ledger;
+pub mod private;
 
 /// Runs the benchmark `what` names, with its progress on standard error.
 pub fn run(what: BenchCommand) -> anyhow::Result<()> {
@@ -26,6 +27,10 @@ pub fn run(what: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Api { json, presentations } => {
             let report = api::api(presentations, |step| eprintln!("bench api: {step}…"))?;
             show(&api::table(&report), json, &report)
+        }
+        BenchCommand::Private { json, credentials } => {
+            let report = private::private(credentials, |step| eprintln!("bench private: {step}…"))?;
+            show(&private::table(&report), json, &report)
         }
         BenchCommand::Cluster { json, clients, seconds, block_interval_ms } => {
             let report = cluster::cluster(clients, seconds, block_interval_ms, |step| eprintln!("bench cluster: {step}…"))?;

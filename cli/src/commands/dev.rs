@@ -18,6 +18,11 @@ use crate::files::{new_key, read_genesis, read_key};
 /// The verifier `zkreg dev` registers for `bank.key`.
 pub const DEV_VERIFIER: &str = "bank-a";
 
+/// The passphrase `zkreg dev` encrypts the citizen's wallet with when
+/// ZKREG_WALLET_PASSPHRASE is unset: known to all, so for trying zkreg out
+/// only (it prints it, and the README's walkthrough exports it).
+pub const DEV_WALLET_PASSPHRASE: &str = "zkreg-dev-wallet";
+
 /// `zkreg dev`: a ready local node under `dir`, with the predicate keys in
 /// `keys` (from `zkreg ceremony finalize`) if given, else a one-party setup
 /// under `dir/keys`.
@@ -32,7 +37,11 @@ pub fn run(dir: &Path, listen: &str, keys: Option<&Path>, nodes: usize) -> anyho
     let regulator = key("central-bank.key")?;
     let bank = key("bank.key")?;
     if !path("citizen.wallet.json").exists() {
-        wallet::new(&path("citizen.wallet.json"), false)?;
+        let passphrase = match wallet::passphrase_from_env()? {
+            Some(p) => p,
+            None => zkreg_prover::wallet::encryption::Passphrase::new(DEV_WALLET_PASSPHRASE.to_owned())?,
+        };
+        wallet::new(&path("citizen.wallet.json"), &passphrase, false)?;
     }
     let genesis_path = path("genesis.json");
     // In a cluster each node signs headers with its own key, listed in the genesis.
@@ -70,6 +79,7 @@ pub fn run(dir: &Path, listen: &str, keys: Option<&Path>, nodes: usize) -> anyho
     }
     let mut config = zkreg_api::NodeConfig::new(path("data"), Some(setup.genesis.clone()));
     config.block_interval = std::time::Duration::from_millis(50);
+    config.private = Some(dev_private_layer(dir, &regulator)?);
     let listener = std::net::TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
     let url = format!("http://{}", listener.local_addr()?);
     actix_web::rt::System::new().block_on(async move {
@@ -85,6 +95,18 @@ pub fn run(dir: &Path, listen: &str, keys: Option<&Path>, nodes: usize) -> anyho
         node.stop().await;
         Ok::<_, anyhow::Error>(())
     })
+}
+
+/// The dev node keeps central-bank's private records, sealed under the
+/// keyring `dir/data.keys` (created on the first run).
+fn dev_private_layer(dir: &Path, regulator: &SigningKey) -> anyhow::Result<zkreg_api::service::private::PrivateConfig> {
+    let keyring_file = dir.join("data.keys");
+    if !keyring_file.exists() {
+        super::record::add_key(&keyring_file)?;
+    }
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(&keyring_file)?);
+    let keyring = zkreg_registry::private::Keyring::parse(&text).with_context(|| format!("{} is not a keyring", keyring_file.display()))?;
+    Ok(zkreg_api::service::private::PrivateConfig { issuer: "central-bank".into(), key: regulator.clone(), keyring, keyring_file: Some(keyring_file) })
 }
 
 /// What every dev node needs registered.
@@ -158,6 +180,9 @@ fn print_next_steps(dir: &Path, keys_dir: &Path, url: &str) {
     let d = dir.display();
     let k = keys_dir.display();
     println!("Try, in another shell (zkreg = cargo run --release --bin zkreg --):");
+    if std::env::var_os(wallet::PASSPHRASE_ENV).is_none() {
+        println!("  export {}={DEV_WALLET_PASSPHRASE}   # the dev citizen wallet's passphrase", wallet::PASSPHRASE_ENV);
+    }
         println!("  zkreg wallet show --wallet {d}/citizen.wallet.json");
         println!("  zkreg issue --node {url} --key {d}/central-bank.key --issuer central-bank --schema credit-score --holder <holder id> --value 720 --out {d}/credit.json");
         println!("  zkreg wallet import --wallet {d}/citizen.wallet.json {d}/credit.json");

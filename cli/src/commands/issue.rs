@@ -13,7 +13,9 @@ use zkreg_api::client::Client;
 use zkreg_circuits::field::{fr_from_hex, fr_to_bytes, fr_to_hex};
 use zkreg_circuits::range_statement::PedersenOpening;
 use zkreg_prover::CredentialOpening;
-use zkreg_registry::TxBody;
+use zkreg_api::dto::private::PrivateRecordBody;
+use zkreg_registry::private::PrivateRecord;
+use zkreg_registry::{Transaction, TxBody};
 
 use super::today;
 use crate::files::{hex32, read_key, write_new, CredentialFile, RangeCredentialFile};
@@ -23,7 +25,8 @@ use crate::output::print;
 /// credential, `--bulletproofs --holder-key` for a Bulletproofs one.
 pub fn recipient<'a>(holder: Option<&'a str>, holder_key: Option<&'a str>, bulletproofs: bool) -> anyhow::Result<Recipient<'a>> {
     match (holder, holder_key, bulletproofs) {
-        (Some(holder), None, false) => Ok(Recipient::HolderId(holder)),
+        // A Groth16 credential's holder key, if given, is for its private record.
+        (Some(holder), _, false) => Ok(Recipient::HolderId(holder)),
         (None, Some(holder_key), true) => Ok(Recipient::HolderKey(holder_key)),
         _ => anyhow::bail!("give --holder <holder id> for a Groth16 credential, or --bulletproofs --holder-key <authentication key>"),
     }
@@ -37,6 +40,33 @@ pub enum Recipient<'a> {
     /// A Bulletproofs credential registered with a holder's ed25519
     /// authentication key (`zkreg wallet show`).
     HolderKey(&'a str),
+}
+
+/// The private record `zkreg issue --subject` keeps in the regulator's node.
+pub struct RecordRequest {
+    /// The subject's real identifier.
+    pub subject: String,
+    /// Attribute values by name.
+    pub attributes: std::collections::BTreeMap<String, String>,
+    /// The holder's authentication key, hex: the key that may fetch the record.
+    pub holder_key: String,
+}
+
+impl RecordRequest {
+    /// From the flags: `--subject`, each `--attr name=value`, `--holder-key`.
+    pub fn new(subject: String, attributes: &[String], holder_key: Option<&str>) -> anyhow::Result<Self> {
+        let holder_key = holder_key.context("--subject needs --holder-key (the key that may fetch the record)")?;
+        let key = hex32(holder_key, "--holder-key (the authentication key printed by `zkreg wallet show`)")?;
+        ed25519_dalek::VerifyingKey::from_bytes(&key).ok().filter(|k| !k.is_weak()).context("--holder-key is not a valid ed25519 public key")?;
+        let mut map = std::collections::BTreeMap::new();
+        for a in attributes {
+            let (name, value) = a.split_once('=').with_context(|| format!("--attr {a:?} is not name=value"))?;
+            if map.insert(name.trim().to_owned(), value.to_owned()).is_some() {
+                anyhow::bail!("--attr {name} is given twice");
+            }
+        }
+        Ok(RecordRequest { subject, attributes: map, holder_key: hex::encode(key) })
+    }
 }
 
 /// What `zkreg issue` issues.
@@ -54,7 +84,11 @@ pub struct Issuance<'a> {
 /// `zkreg issue`: the regulator commits to the value on its side, registers
 /// only the commitment on the ledger, and writes the credential file for
 /// the holder (refusing to overwrite one).
-pub fn run(node: &str, key: &Path, what: &Issuance, to: Recipient, out: &Path, as_json: bool) -> anyhow::Result<()> {
+///
+/// With `record`, the regulator's node also keeps a private record of the
+/// credential (the subject, the attributes, the holder's credential file),
+/// sealed there; the issuing transaction anchors the record's hash.
+pub fn run(node: &str, key: &Path, what: &Issuance, to: Recipient, record: Option<RecordRequest>, out: &Path, as_json: bool) -> anyhow::Result<()> {
     let key = read_key(key)?;
     if out.exists() {
         anyhow::bail!("{} exists; not overwriting it", out.display());
@@ -86,7 +120,30 @@ pub fn run(node: &str, key: &Path, what: &Issuance, to: Recipient, out: &Path, a
     };
     let client = Client::new(node);
     check_issuer_name(&client, &key, what)?;
-    let receipt = client.submit(&client.chain_id()?, &key, body)?;
+    let (receipt, record_id) = match record {
+        None => (client.submit(&client.chain_id()?, &key, body)?, None),
+        Some(r) => {
+            let commitment = match &file {
+                CredentialFile::Groth16(opening) => fr_to_hex(&opening.commitment),
+                CredentialFile::Bulletproofs(f) => f.commitment.clone(),
+            };
+            let record = PrivateRecordBody {
+                issuer: what.issuer.into(),
+                schema: what.schema.into(),
+                commitment,
+                holder_key: r.holder_key,
+                subject: r.subject,
+                attributes: r.attributes,
+                credential: serde_json::to_string(&file)?,
+            };
+            let record_hash = PrivateRecord::from(record.clone()).hash();
+            let body = TxBody::IssueWithRecord { issue: Box::new(body), record_hash };
+            let nonce = zkreg_circuits::clock::unix_now_micros();
+            let tx = Transaction { chain_id: client.chain_id()?, signer: key.verifying_key().to_bytes(), nonce, body }.sign(&key);
+            let stored = client.put_record(&key, record, &tx)?;
+            (stored.receipt, Some(stored.info.id))
+        }
+    };
     let (file, kind, commitment) = match file {
         CredentialFile::Groth16(mut opening) => {
             // The ledger computed the leaf from the issuer name our key is
@@ -106,10 +163,11 @@ pub fn run(node: &str, key: &Path, what: &Issuance, to: Recipient, out: &Path, a
     write_new(out, &serde_json::to_vec_pretty(&file)?)?;
     let leaf_index = receipt.leaf_index;
     let answer = json!({"kind": kind, "schema": what.schema, "issuer": what.issuer, "commitment": commitment, "leaf_index": leaf_index,
-                        "expiry": expiry, "height": receipt.height, "tx_id": receipt.tx_id, "credential_file": out});
+                        "expiry": expiry, "height": receipt.height, "tx_id": receipt.tx_id, "credential_file": out, "record": record_id});
     print(as_json, answer, || {
         let at = leaf_index.map(|i| format!(" at leaf {i}")).unwrap_or_default();
-        format!("issued {} credential {}{at} in block {}; commitment {commitment}; credential file: {}", kind, what.schema, receipt.height, out.display())
+        let kept = record_id.as_ref().map(|id| format!("; private record {id} kept in the regulator's node")).unwrap_or_default();
+        format!("issued {} credential {}{at} in block {}; commitment {commitment}; credential file: {}{kept}", kind, what.schema, receipt.height, out.display())
     });
     Ok(())
 }

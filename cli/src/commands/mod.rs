@@ -1,14 +1,17 @@
 //! One module per `zkreg` subcommand; each has a `run` that does the
 //! command's work and prints its answer.
 
+pub mod audit;
 pub mod ceremony;
 pub mod cluster;
 pub mod dev;
+pub mod governance;
 pub mod issue;
 pub mod keys;
 pub mod ledger_node;
 pub mod node;
 pub mod prove;
+pub mod record;
 pub mod request;
 pub mod revoke;
 pub mod setup;

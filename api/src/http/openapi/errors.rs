@@ -74,6 +74,10 @@ const LEDGER: Refusals = &[(
         "invalid_name",
         "mempool_full",
         "tree_full",
+        "unknown_proposal",
+        "proposal_applied",
+        "proposal_expired",
+        "already_approved",
     ],
 )];
 
@@ -149,6 +153,12 @@ const CLUSTER_ADMIN: Refusals = &[
     (422, &["bad_membership"]),
 ];
 
+/// A private-layer call on a node that keeps no private records.
+const PRIVATE: Refusals = &[(422, &["no_private_layer"])];
+
+/// Submitting a transaction and waiting for its block, beyond the ledger's refusal.
+const SUBMISSION: Refusals = &[(503, &["unavailable", "leader_changed", "no_leader", "leader_unreachable", "replica_behind"])];
+
 /// The table: every operation of the API, with what it can refuse.
 pub const OPERATIONS: &[Operation] = &[
     op("get", "/healthz", &[]),
@@ -168,6 +178,19 @@ pub const OPERATIONS: &[Operation] = &[
     op("get", "/v1/buckets/{leaf}", &[READ, NUMBER_IN_PATH, &[(400, &["bad_query", "bad_levels"])], LOOKUP, INTERNAL]),
     op("get", "/v1/credentials/{commitment}", &[READ, HASH_IN_PATH, LOOKUP, INTERNAL]),
     op("get", "/v1/stats", &[READ]),
+    op("get", "/v1/governance/proposals", &[READ, &[(400, &["bad_query"])], INTERNAL]),
+    op("get", "/v1/governance/proposals/{id}", &[READ, HASH_IN_PATH, LOOKUP, INTERNAL]),
+    op("get", "/v1/anchors/{record_hash}", &[READ, HASH_IN_PATH, LOOKUP, INTERNAL]),
+    op("get", "/v1/audit-events/{key}", &[READ, HASH_IN_PATH, INTERNAL]),
+    op("post", "/v1/private/records", &[SIGNED, JSON_BODY, PRIVATE, &[(400, &["bad_hex", "invalid_record"]), (409, &["record_exists"])], LEDGER, SUBMISSION, INTERNAL]),
+    op("get", "/v1/private/records", &[READ, SIGNED, PRIVATE, &[(400, &["bad_query", "bad_hex"])], INTERNAL]),
+    op("get", "/v1/private/records/mine", &[READ, SIGNED, PRIVATE, INTERNAL]),
+    op("get", "/v1/private/records/{id}", &[READ, SIGNED, PRIVATE, HASH_IN_PATH, LOOKUP, &[(409, &["record_purged"])], INTERNAL]),
+    op("post", "/v1/private/records/{id}/hold", &[SIGNED, JSON_BODY, PRIVATE, HASH_IN_PATH, LOOKUP, INTERNAL]),
+    op("post", "/v1/private/records/{id}/purge", &[SIGNED, PRIVATE, HASH_IN_PATH, LOOKUP, &[(409, &["legal_hold", "record_purged"])], INTERNAL]),
+    op("post", "/v1/private/grants", &[SIGNED, JSON_BODY, PRIVATE, &[(400, &["invalid_grant", "bad_hex"]), (422, &["anchor_refused"]), (503, &["anchor_retry"])], LEDGER, SUBMISSION, INTERNAL]),
+    op("post", "/v1/private/rotate", &[SIGNED, PRIVATE, &[(422, &["bad_keyring", "no_keyring_file"])], INTERNAL]),
+    op("get", "/v1/private/audit", &[READ, SIGNED, PRIVATE, &[(400, &["bad_query"])], INTERNAL]),
     op("get", "/v1/cluster/status", &[READ, &[(404, &["not_found"])], INTERNAL]),
     op("post", "/v1/cluster/init", &[CLUSTER_ADMIN, &[(422, &["cluster_initialized"])], INTERNAL]),
     op("post", "/v1/cluster/learners", &[CLUSTER_ADMIN, &[(503, &["not_leader"])], INTERNAL]),
@@ -289,6 +312,10 @@ mod tests {
             TxError::InvalidName(s()),
             TxError::MempoolFull,
             TxError::TreeFull,
+            TxError::UnknownProposal,
+            TxError::ProposalApplied,
+            TxError::ProposalExpired,
+            TxError::AlreadyApproved,
         ];
         for e in &all {
             match e {
@@ -314,7 +341,11 @@ mod tests {
                 | TxError::InvalidVerifyingKey(_)
                 | TxError::InvalidName(_)
                 | TxError::MempoolFull
-                | TxError::TreeFull => {}
+                | TxError::TreeFull
+                | TxError::UnknownProposal
+                | TxError::ProposalApplied
+                | TxError::ProposalExpired
+                | TxError::AlreadyApproved => {}
             }
         }
         all

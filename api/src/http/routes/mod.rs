@@ -12,7 +12,9 @@ use crate::error::ApiError;
 
 pub mod bank;
 pub mod cluster;
+pub mod governance;
 pub mod operations;
+pub mod private;
 pub mod public;
 pub mod regulator;
 
@@ -56,13 +58,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(endpoint("/buckets/{leaf}", Method::GET, public::bucket))
                 .service(endpoint("/credentials/{commitment}", Method::GET, public::credential))
                 .service(endpoint("/stats", Method::GET, public::stats))
+                .service(endpoint("/governance/proposals", Method::GET, governance::proposals))
+                .service(endpoint("/governance/proposals/{id}", Method::GET, governance::proposal))
+                .service(endpoint("/anchors/{record_hash}", Method::GET, public::anchor))
+                .service(endpoint("/audit-events/{key}", Method::GET, public::audit_events))
                 .service(endpoint("/cluster/status", Method::GET, cluster::status))
                 .service(endpoint("/cluster/init", Method::POST, cluster::init))
                 .service(endpoint("/cluster/learners", Method::POST, cluster::add_learner))
                 .service(endpoint("/cluster/membership", Method::POST, cluster::change_membership))
                 .service(endpoint("/requests", Method::POST, bank::create_request))
                 .service(endpoint("/presentations/verify", Method::POST, bank::verify))
-                .service(endpoint("/presentations/verify-batch", Method::POST, bank::verify_batch)),
+                .service(endpoint("/presentations/verify-batch", Method::POST, bank::verify_batch))
+                .service(
+                    web::resource("/private/records")
+                        .route(web::post().to(private::put_record))
+                        .route(web::get().to(private::list_records))
+                        .default_service(web::to(|| async {
+                            Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allowed: "GET, POST".into() })
+                        })),
+                )
+                .service(endpoint("/private/records/mine", Method::GET, private::my_records))
+                .service(endpoint("/private/records/{id}", Method::GET, private::read_record))
+                .service(endpoint("/private/records/{id}/hold", Method::POST, private::hold_record))
+                .service(endpoint("/private/records/{id}/purge", Method::POST, private::purge_record))
+                .service(endpoint("/private/grants", Method::POST, private::grant))
+                .service(endpoint("/private/rotate", Method::POST, private::rotate))
+                .service(endpoint("/private/audit", Method::GET, private::audit)),
         )
         .default_service(web::route().to(not_found));
 }

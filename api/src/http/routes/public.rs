@@ -14,7 +14,7 @@ use crate::service::Node;
 
 /// A 32-byte identifier in a path ([`TxId`], [`Commitment`]): 64 hex
 /// digits, an optional `0x` prefix.
-fn id32<T: std::str::FromStr>(s: &str, what: &'static str) -> Result<T> {
+pub(super) fn id32<T: std::str::FromStr>(s: &str, what: &'static str) -> Result<T> {
     s.parse().map_err(|_| ApiError::bad("bad_hex", format!("{what} must be 32 bytes of hex")))
 }
 
@@ -121,6 +121,29 @@ pub async fn bucket(node: web::Data<Node>, leaf: web::Path<String>, q: web::Quer
 pub async fn credential(node: web::Data<Node>, cm: web::Path<String>) -> Result<HttpResponse> {
     let cm: Commitment = id32(&cm, "commitment")?;
     Ok(HttpResponse::Ok().json(node.credential(&cm)?))
+}
+
+/// Where a private record's hash is anchored: the block of the transaction
+/// that issued its credential (`zkreg record verify` checks a disclosed
+/// record against it).
+#[utoipa::path(get, path = "/v1/anchors/{record_hash}", tag = "public",
+    params(("record_hash" = String, Path, description = "The record hash, 64 hex digits", pattern = "^(0x)?[0-9a-fA-F]{64}$")),
+    responses((status = 200, body = crate::dto::private::RecordAnchor)))]
+pub async fn anchor(node: web::Data<Node>, hash: web::Path<String>) -> Result<HttpResponse> {
+    let hash: TxId = id32(&hash, "record_hash")?;
+    let height = node.record_anchor(&hash.0)?;
+    Ok(HttpResponse::Ok().json(crate::dto::private::RecordAnchor { record_hash: hex::encode(hash.0), height }))
+}
+
+/// The audit transactions a key signed, in ledger order: a regulator
+/// node's audit-log heads (`audit-head`) and grants (`audit-grant`).
+#[utoipa::path(get, path = "/v1/audit-events/{key}", tag = "public",
+    params(("key" = String, Path, description = "The signer's ed25519 key, 64 hex digits", pattern = "^(0x)?[0-9a-fA-F]{64}$")),
+    responses((status = 200, body = Vec<crate::dto::private::AuditAnchor>)))]
+pub async fn audit_events(node: web::Data<Node>, key: web::Path<String>) -> Result<HttpResponse> {
+    let key: TxId = id32(&key, "key")?;
+    let events = blocking(move || node.audit_transactions(&key.0)).await?;
+    Ok(HttpResponse::Ok().json(events))
 }
 
 /// Credentials issued and revoked, per issuer and schema.
