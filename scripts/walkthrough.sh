@@ -35,6 +35,9 @@ zkreg() { ./target/release/zkreg "$@"; }
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 node="http://127.0.0.1:$port"
+# zkreg dev encrypts the citizen's wallet with its dev passphrase (exported
+# below, as in the README) unless ZKREG_WALLET_PASSPHRASE is set.
+unset ZKREG_WALLET_PASSPHRASE
 # The binary itself, not the `zkreg` function: $! must be the node's pid (a
 # backgrounded function is a subshell, and killing it would orphan the node).
 ./target/release/zkreg dev --dir "$work/zkreg-dev" --listen "127.0.0.1:$port" > "$work/dev.log" 2>&1 &
@@ -85,8 +88,11 @@ refused() {
 }
 
 # --- the walkthrough ---
+export ZKREG_WALLET_PASSPHRASE=zkreg-dev-wallet
 holder=$(zkreg wallet show --wallet $d/citizen.wallet.json --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["holder_id"])')
 [[ $holder =~ ^0x[0-9a-f]{64}$ ]] || fail "holder id: $holder"
+# The wallet file is encrypted: another passphrase does not open it.
+ZKREG_WALLET_PASSPHRASE=not-the-passphrase refused "wrong passphrase for wallet" zkreg wallet show --wallet $d/citizen.wallet.json
 ok "issued groth16 credential credit-score" zkreg issue --node $node --key $d/central-bank.key --issuer central-bank --schema credit-score --holder $holder --value 720 --out $d/credit.json
 ok "imported groth16 credential credit-score" zkreg wallet import --wallet $d/citizen.wallet.json $d/credit.json
 ok "proof request written" zkreg request --node $node --key $d/bank.key --verifier bank-a --scope bank-a/loans --schema credit-score --op '>=' --value 700 --out $d/request.json

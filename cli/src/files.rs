@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use zkreg_circuits::range_statement::PedersenOpening;
+use zeroize::Zeroizing;
+use zkreg_prover::wallet::encryption::{self, Passphrase, WalletFileError};
 use zkreg_prover::{CredentialOpening, RangeCredentialOpening, Wallet};
 use zkreg_registry::Genesis;
 
@@ -82,11 +84,17 @@ pub fn write_cluster_secret(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A holder's wallet file: the seed and the credential openings.
+/// A holder's wallet: the seed and the credential openings, all secret. On
+/// disk it is encrypted with the holder's passphrase in the age format
+/// ([`encryption`]); the plaintext inside is this struct as JSON. A wallet
+/// file from before wallets were encrypted is that JSON in the clear: every
+/// reader refuses it, naming `zkreg wallet migrate`, rather than use secrets
+/// that sat unprotected on disk without saying so.
 #[derive(Serialize, Deserialize, Default)]
 pub struct WalletFile {
     /// The wallet seed, hex (everything else derives from it).
-    pub seed: String,
+    #[serde(serialize_with = "secret_string::serialize", deserialize_with = "secret_string::deserialize")]
+    pub seed: Zeroizing<String>,
     /// Imported Groth16 credentials.
     #[serde(default)]
     pub credentials: Vec<CredentialOpening>,
@@ -96,19 +104,106 @@ pub struct WalletFile {
     pub range_credentials: Vec<RangeCredentialOpening>,
 }
 
+/// A string zeroed on drop, as a JSON string.
+mod secret_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use zeroize::Zeroizing;
+
+    pub fn serialize<S: Serializer>(s: &Zeroizing<String>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Zeroizing<String>, D::Error> {
+        String::deserialize(deserializer).map(Zeroizing::new)
+    }
+}
+
 impl WalletFile {
-    /// Reads a wallet file.
-    pub fn read(path: &Path) -> anyhow::Result<(Self, Wallet)> {
-        let f: WalletFile = serde_json::from_slice(&std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
-            .with_context(|| format!("{} is not a wallet file", path.display()))?;
+    /// Reads and decrypts the wallet file at `path`. Every refusal names the
+    /// file and says what is wrong: the passphrase, the file (corrupted, not
+    /// a wallet), or a plaintext wallet to migrate first.
+    pub fn read(path: &Path, passphrase: &Passphrase) -> anyhow::Result<(Self, Wallet)> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading wallet {}", path.display()))?;
+        let plaintext = encryption::decrypt(&bytes, passphrase).map_err(|e| refusal(path, e))?;
+        Self::parse(&plaintext).with_context(|| format!("{} decrypted, but is not a wallet file", path.display()))
+    }
+
+    /// The refusals [`WalletFile::read`] makes without the passphrase: no
+    /// such file, not a wallet file, a plaintext wallet to migrate first.
+    pub fn check_encrypted(path: &Path) -> anyhow::Result<()> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading wallet {}", path.display()))?;
+        encryption::check_format(&bytes).map_err(|e| refusal(path, e))
+    }
+
+    /// Reads a plaintext wallet file (from before wallets were encrypted),
+    /// for `zkreg wallet migrate`; refuses an encrypted one.
+    pub fn read_plaintext(path: &Path) -> anyhow::Result<(Self, Wallet)> {
+        let bytes = Zeroizing::new(std::fs::read(path).with_context(|| format!("reading wallet {}", path.display()))?);
+        if encryption::is_encrypted(&bytes) {
+            anyhow::bail!("wallet {} is already encrypted", path.display());
+        }
+        Self::parse(&bytes).with_context(|| format!("{} is not a plaintext wallet file", path.display()))
+    }
+
+    /// The wallet in `json`, and its keys.
+    fn parse(json: &[u8]) -> anyhow::Result<(Self, Wallet)> {
+        let f: WalletFile = serde_json::from_slice(json)?;
         let wallet = Wallet::from_seed_hex(&f.seed)?;
         Ok((f, wallet))
     }
 
-    /// Writes the wallet file over `path`.
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        Ok(std::fs::write(path, serde_json::to_vec_pretty(self)?)?)
+    /// This wallet encrypted under `passphrase`, the whole file.
+    fn encrypted(&self, passphrase: &Passphrase) -> anyhow::Result<Vec<u8>> {
+        // Room for the JSON up front, so that no reallocation leaves a copy
+        // of part of it behind in freed memory.
+        let mut json = Zeroizing::new(Vec::with_capacity(4096 + 512 * (self.credentials.len() + self.range_credentials.len())));
+        serde_json::to_writer_pretty(&mut *json, self)?;
+        Ok(encryption::encrypt(&json, passphrase)?)
     }
+
+    /// Writes this wallet, encrypted under `passphrase`, to a new file at
+    /// `path` (refuses to overwrite one).
+    pub fn create(&self, path: &Path, passphrase: &Passphrase) -> anyhow::Result<()> {
+        if path.exists() {
+            anyhow::bail!("{} exists; not overwriting it", path.display());
+        }
+        write_atomically(path, &self.encrypted(passphrase)?, false)
+    }
+
+    /// Replaces the wallet file at `path` with this wallet encrypted under
+    /// `passphrase`.
+    pub fn save(&self, path: &Path, passphrase: &Passphrase) -> anyhow::Result<()> {
+        write_atomically(path, &self.encrypted(passphrase)?, true)
+    }
+}
+
+/// Why the wallet file at `path` was not opened, in a sentence that names it.
+fn refusal(path: &Path, e: WalletFileError) -> anyhow::Error {
+    let p = path.display();
+    let what = match &e {
+        WalletFileError::WrongPassphrase => format!("wrong passphrase for wallet {p}"),
+        WalletFileError::Plaintext => format!("wallet {p} is not encrypted (its seed is in the clear): encrypt it first with `zkreg wallet migrate --wallet {p}`"),
+        WalletFileError::Corrupted(_) | WalletFileError::NotAWallet | WalletFileError::NotPassphraseEncrypted => format!("{p} is not a wallet file, or is corrupted"),
+        _ => format!("cannot open wallet {p}"),
+    };
+    anyhow::Error::new(e).context(what)
+}
+
+/// Writes `bytes` to `path` whole or not at all: to a new file beside it
+/// (readable by its owner only), synced, then renamed over `path` (or, with
+/// `overwrite` false, linked there only if nothing is), and the directory
+/// synced. A crash leaves the old file or the new one, never a mix.
+fn write_atomically(path: &Path, bytes: &[u8], overwrite: bool) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("creating a file in {}", dir.display()))?;
+    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).with_context(|| format!("writing {}", tmp.path().display()))?;
+    let persisted = if overwrite { tmp.persist(path) } else { tmp.persist_noclobber(path) };
+    persisted.map_err(|e| e.error).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("syncing {}", dir.display()))?;
+    Ok(())
 }
 
 /// A Bulletproofs credential as the regulator hands it to the holder: the
@@ -160,6 +255,24 @@ impl CredentialFile {
 }
 
 /// Helpers for the tests of the modules that read and write these files.
+/// Writes a secret file (a keyring): readable and writable by its owner
+/// only, replaced atomically (a temporary file beside it, synced, renamed),
+/// so a crash leaves the old file or the new one.
+pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("secret")));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
 #[cfg(test)]
 pub mod testing {
     use std::path::{Path, PathBuf};
@@ -242,8 +355,37 @@ mod tests {
         let wallet = Wallet::from_seed([3; 32]);
         let old = json!({"seed": wallet.seed_hex().to_string(), "credentials": []});
         let path = write(dir.path(), "old.json", &old);
-        let (f, loaded) = WalletFile::read(&path).unwrap();
+        let (f, loaded) = WalletFile::read_plaintext(&path).unwrap();
         assert!(f.range_credentials.is_empty());
         assert_eq!(loaded.auth_public(), wallet.auth_public());
+        // Encrypted, the same wallet (the format inside is unchanged).
+        let passphrase = Passphrase::new("p".to_owned()).unwrap();
+        let encrypted = dir.path().join("encrypted.json");
+        std::fs::write(&encrypted, encryption::encrypt(&std::fs::read(&path).unwrap(), &passphrase).unwrap()).unwrap();
+        let (f, loaded) = WalletFile::read(&encrypted, &passphrase).unwrap();
+        assert!(f.range_credentials.is_empty());
+        assert_eq!(loaded.auth_public(), wallet.auth_public());
+        // A plaintext wallet is refused by every reader but migration.
+        let err = format!("{:#}", WalletFile::read(&path, &passphrase).err().unwrap());
+        assert!(err.contains("zkreg wallet migrate"), "{err}");
+        assert!(WalletFile::check_encrypted(&path).is_err());
+        assert!(WalletFile::read_plaintext(&encrypted).is_err());
+    }
+
+    #[test]
+    fn wallet_files_are_written_whole_and_new_ones_never_over_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let passphrase = Passphrase::new("p".to_owned()).unwrap();
+        let path = dir.path().join("sub").join("wallet.json");
+        let first = WalletFile { seed: Wallet::from_seed([4; 32]).seed_hex(), ..Default::default() };
+        first.create(&path, &passphrase).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let second = WalletFile { seed: Wallet::from_seed([5; 32]).seed_hex(), ..Default::default() };
+        assert!(second.create(&path, &passphrase).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        second.save(&path, &passphrase).unwrap();
+        assert_eq!(WalletFile::read(&path, &passphrase).unwrap().0.seed, second.seed);
+        // No temporary file is left beside it.
+        assert_eq!(std::fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
     }
 }

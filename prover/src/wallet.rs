@@ -1,5 +1,6 @@
 //! The holder's wallet: one 32-byte seed gives the ZK secret `sk` and an
-//! ed25519 authentication key.
+//! ed25519 authentication key. On disk the wallet is encrypted with the
+//! holder's passphrase ([`encryption`]).
 
 use ark_bn254::Fr;
 use ark_ff::PrimeField;
@@ -10,6 +11,8 @@ use zeroize::{Zeroize, Zeroizing};
 
 use zkreg_circuits::commitment::{holder_id, pseudonym};
 use zkreg_circuits::constants::{WALLET_AUTH_DOMAIN, WALLET_SK_DOMAIN};
+
+pub mod encryption;
 
 /// Errors from restoring a wallet.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

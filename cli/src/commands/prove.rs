@@ -8,6 +8,7 @@ use rand::rngs::OsRng;
 use serde_json::json;
 
 use zkreg_api::client::{check_keys_against_ledger, BucketPaths, Client};
+use zkreg_prover::wallet::encryption::Passphrase;
 use zkreg_prover::{build_presentation, HeldCredential, PredicateProver};
 use zkreg_verifier::ProofRequest;
 
@@ -39,8 +40,18 @@ fn check_request_origin(client: &Client, request: &ProofRequest) -> anyhow::Resu
 /// its first leaf and verified against the node's root window. Answers with
 /// any credential of either kind.
 #[allow(clippy::too_many_arguments)]
-pub fn run(node: &str, wallet_path: &Path, keys: &Path, request_path: &Path, out: &Path, bucket_levels: usize, genesis: Option<&Path>, as_json: bool) -> anyhow::Result<()> {
-    let (f, wallet) = WalletFile::read(wallet_path)?;
+pub fn run(
+    node: &str,
+    wallet_path: &Path,
+    passphrase: &Passphrase,
+    keys: &Path,
+    request_path: &Path,
+    out: &Path,
+    bucket_levels: usize,
+    genesis: Option<&Path>,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let (f, wallet) = WalletFile::read(wallet_path, passphrase)?;
     let request: ProofRequest = serde_json::from_slice(&std::fs::read(request_path).with_context(|| format!("reading {}", request_path.display()))?)
         .with_context(|| format!("{} is not a proof request", request_path.display()))?;
     if out.exists() {
@@ -140,7 +151,8 @@ mod tests {
         let keys = dir.path().join("keys");
         let ours = zkreg_prover::keys::write_keys(&keys, &pk).unwrap();
         let wallet = dir.path().join("wallet.json");
-        wallet::new(&wallet, true).unwrap();
+        let passphrase = wallet::testing::passphrase();
+        wallet::new(&wallet, &passphrase, true).unwrap();
         let mut request = ProofRequest {
             version: zkreg_circuits::request::REQUEST_VERSION,
             verifier: "bank-a".into(),
@@ -162,7 +174,7 @@ mod tests {
             (json!([{"circuit_id": "zkreg-predicate-v0", "fingerprint": hex::encode(ours), "key": "", "since": 1}]), "no verifying key registered"),
         ] {
             let (node, asked) = fake_node(keys_listed);
-            let err = run(&node, &wallet, &keys, &request_path, &out, 5, None, true).unwrap_err();
+            let err = run(&node, &wallet, &passphrase, &keys, &request_path, &out, 5, None, true).unwrap_err();
             assert!(format!("{err:#}").contains(expected), "{err:#}");
             assert_eq!(*asked.lock().unwrap(), ["/v1/verifying-keys"], "nothing else is asked before the keys are checked");
             assert!(!out.exists());
@@ -171,14 +183,14 @@ mod tests {
         // origin (bank-a's registered key signed it); this wallet then has
         // no credential.
         let (node, asked) = fake_node(entry(ours));
-        let err = run(&node, &wallet, &keys, &request_path, &out, 5, None, true).unwrap_err();
+        let err = run(&node, &wallet, &passphrase, &keys, &request_path, &out, 5, None, true).unwrap_err();
         assert!(format!("{err:#}").contains("no credential satisfies"), "{err:#}");
         assert_eq!(*asked.lock().unwrap(), ["/v1/verifying-keys", "/v1/verifiers"]);
         // A request bank-a did not sign is refused before any proving work.
         request.sign(&SigningKey::from_bytes(&[6; 32]));
         std::fs::write(&request_path, serde_json::to_vec(&request).unwrap()).unwrap();
         let (node, _) = fake_node(entry(ours));
-        let err = run(&node, &wallet, &keys, &request_path, &out, 5, None, true).unwrap_err();
+        let err = run(&node, &wallet, &passphrase, &keys, &request_path, &out, 5, None, true).unwrap_err();
         assert!(format!("{err:#}").contains("does not verify under the verifier's key"), "{err:#}");
         assert!(!out.exists());
     }
