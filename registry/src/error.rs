@@ -83,6 +83,19 @@ pub enum TxError {
     /// The commitment tree is full.
     #[error("commitment tree is full")]
     TreeFull,
+    /// An approval names no proposal the ledger knows.
+    #[error("unknown governance proposal")]
+    UnknownProposal,
+    /// An approval names a proposal whose change was already applied.
+    #[error("the proposal was already applied")]
+    ProposalApplied,
+    /// An approval comes after the last block that may complete the
+    /// proposal (`proposal_ttl_blocks` after the block that proposed it).
+    #[error("the proposal expired unapplied")]
+    ProposalExpired,
+    /// A root authority approves a proposal it already approved.
+    #[error("this root authority already approved the proposal")]
+    AlreadyApproved,
 }
 
 impl TxError {
@@ -112,6 +125,10 @@ impl TxError {
             TxError::InvalidName(_) => "invalid_name",
             TxError::MempoolFull => "mempool_full",
             TxError::TreeFull => "tree_full",
+            TxError::UnknownProposal => "unknown_proposal",
+            TxError::ProposalApplied => "proposal_applied",
+            TxError::ProposalExpired => "proposal_expired",
+            TxError::AlreadyApproved => "already_approved",
         }
     }
 }

@@ -63,6 +63,20 @@ pub struct Genesis {
     /// e.g. a single node).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub consortium: Vec<GenesisNode>,
+    /// Blocks a governance proposal stays open for approvals after the
+    /// block that proposed it; later it expires unapplied
+    /// ([`crate::governance`]). Not written when it is the default, so a
+    /// genesis file from before proposals keeps its hash.
+    #[serde(default = "default_proposal_ttl", skip_serializing_if = "is_default_proposal_ttl")]
+    pub proposal_ttl_blocks: u64,
+}
+
+fn default_proposal_ttl() -> u64 {
+    crate::governance::DEFAULT_PROPOSAL_TTL_BLOCKS
+}
+
+fn is_default_proposal_ttl(blocks: &u64) -> bool {
+    *blocks == crate::governance::DEFAULT_PROPOSAL_TTL_BLOCKS
 }
 
 /// Parses 64 hex digits into a strict ed25519 public key.
@@ -99,6 +113,7 @@ impl Genesis {
                 schemas: schemas.iter().map(|s| (*s).into()).collect(),
             }],
             consortium: Vec::new(),
+            proposal_ttl_blocks: default_proposal_ttl(),
         }
     }
 
@@ -115,6 +130,9 @@ impl Genesis {
         }
         if self.root_window == 0 {
             return Err(err("root_window must be at least 1".into()));
+        }
+        if self.proposal_ttl_blocks == 0 {
+            return Err(err("proposal_ttl_blocks must be at least 1".into()));
         }
         let mut names = std::collections::BTreeSet::new();
         for s in &self.schemas {

@@ -134,6 +134,7 @@ pub fn genesis(actors: &Actors, root_window: u64) -> Genesis {
             regulator(FOOD_AGENCY, &actors.food_agency, &[FOOD]),
         ],
         consortium: Vec::new(),
+        proposal_ttl_blocks: zkreg_registry::governance::DEFAULT_PROPOSAL_TTL_BLOCKS,
     }
 }
 
@@ -166,8 +167,14 @@ impl TestChain {
 
     /// A chain accepting the last `root_window` roots.
     pub fn with_window(seed: u64, root_window: u64) -> Self {
+        Self::with_genesis(seed, |g| g.root_window = root_window)
+    }
+
+    /// A chain accepting the last 8 roots, its genesis changed by `adjust`.
+    pub fn with_genesis(seed: u64, adjust: impl FnOnce(&mut Genesis)) -> Self {
         let actors = Actors::new(seed);
-        let genesis = genesis(&actors, root_window);
+        let mut genesis = genesis(&actors, 8);
+        adjust(&mut genesis);
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let ledger = Ledger::open(dir.path(), Some(&genesis)).unwrap_or_else(|e| panic!("open a new ledger: {e}"));
         TestChain {
