@@ -20,6 +20,7 @@ use zkreg_api::service::private::PrivateConfig;
 use zkreg_circuits::field::{fr_to_bytes, fr_to_hex};
 use zkreg_prover::{CredentialOpening, Wallet};
 use zkreg_registry::private::{Keyring, PrivateRecord};
+use zkreg_registry::tx::Issuance;
 use zkreg_registry::{Transaction, TxBody};
 use zkreg_suite::rng;
 
@@ -59,8 +60,8 @@ fn issue_recorded(app: &App, wallet: &Wallet, value: u64, seed: u64) -> (Credent
         credential: serde_json::to_string(&opening).unwrap(),
     };
     let record_hash = PrivateRecord::from(record.clone()).hash();
-    let issue = TxBody::IssueCredential { schema: CREDIT.into(), inner: fr_to_bytes(&opening.inner(wallet.holder_id())) };
-    let body = TxBody::IssueWithRecord { issue: Box::new(issue), record_hash };
+    let issue = Issuance::Groth16 { schema: CREDIT.into(), inner: fr_to_bytes(&opening.inner(wallet.holder_id())) };
+    let body = TxBody::IssueWithRecord { issue, record_hash };
     let nonce = zkreg_circuits::clock::unix_now_micros();
     let tx = Transaction { chain_id: app.chain_id.clone(), signer: app.regulator.verifying_key().to_bytes(), nonce, body }.sign(&app.regulator);
     let stored = app.client.put_record(&app.regulator, record.clone(), &tx).expect("the record is stored and its transaction applied");

@@ -661,6 +661,20 @@ pub enum WalletCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Fetch this wallet's credentials again from the regulator's node
+    /// (its private records, read with the wallet's authentication key):
+    /// for a holder who lost a credential file.
+    Recover {
+        /// The wallet file.
+        #[arg(long, default_value = "wallet.json")]
+        wallet: PathBuf,
+        /// The regulator's node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Encrypt a plaintext wallet file (written before wallet files were
     /// encrypted) in place with a new passphrase; refuses one already
     /// encrypted. Every other command refuses a plaintext wallet.

@@ -254,25 +254,16 @@ impl CredentialFile {
     }
 }
 
-/// Helpers for the tests of the modules that read and write these files.
 /// Writes a secret file (a keyring): readable and writable by its owner
 /// only, replaced atomically (a temporary file beside it, synced, renamed),
 /// so a crash leaves the old file or the new one.
 pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("secret")));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
-    Ok(())
+    // A temporary file is created readable by its owner only, and keeps
+    // that mode when renamed over `path`.
+    write_atomically(path, bytes, true)
 }
 
+/// Helpers for the tests of the modules that read and write these files.
 #[cfg(test)]
 pub mod testing {
     use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@ use clap::Parser;
 
 use args::{AuditCommand, CeremonyCommand, Cli, ClusterCommand, Command, ExportCommand, GovernanceCommand, RecordCommand, VerifierCommand, WalletCommand};
 use commands::wallet::Ask;
-use commands::{audit, ceremony, cluster, dev, governance, issue, keys, ledger_node, node, prove, record, request, revoke, setup, verifier, verify, verify_chain, wallet};
+use commands::{audit, ceremony, cluster, dev, governance, issue, keys, ledger_node, node, prove, record, recover, request, revoke, setup, verifier, verify, verify_chain, wallet};
 
 mod args;
 mod bench;
@@ -37,6 +37,9 @@ fn main() -> anyhow::Result<()> {
         Command::Wallet { what: WalletCommand::Show { wallet: path, json } } => wallet::show(&path, &wallet::passphrase(&path, Ask::Open)?, json),
         Command::Wallet { what: WalletCommand::Import { wallet: path, credential, json } } => {
             wallet::import(&path, &credential, &wallet::passphrase(&path, Ask::Open)?, json)
+        }
+        Command::Wallet { what: WalletCommand::Recover { wallet: path, node, json } } => {
+            recover::recover(&path, &node, &wallet::passphrase(&path, Ask::Open)?, json)
         }
         Command::Wallet { what: WalletCommand::Migrate { wallet: path, json } } => wallet::migrate(&path, &wallet::passphrase(&path, Ask::Migrate)?, json),
         Command::Issue { node, key, issuer, schema, holder, bulletproofs, holder_key, subject, attributes, value, valid_days, out, json } => {

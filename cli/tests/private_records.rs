@@ -186,3 +186,40 @@ fn audit_verify_names_the_first_bad_event_of_a_log_with_a_flipped_byte() {
     let out = zkreg(&["audit", "verify", "--node", &s.node.url, "--issuer", "central-bank", "--log", copy.to_str().unwrap(), "--json"]);
     assert!(!out.status.success(), "a truncated log verified");
 }
+
+/// Runs `zkreg` with the wallet passphrase in the environment; its JSON answer.
+fn zkreg_wallet_json(args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_zkreg")).args(args).env("ZKREG_WALLET_PASSPHRASE", "recover-test").output().unwrap();
+    assert!(out.status.success(), "zkreg {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let last = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_owned();
+    serde_json::from_str(&last).unwrap_or_else(|e| panic!("zkreg {args:?}: {e}: {last}"))
+}
+
+#[test]
+fn a_holder_who_lost_its_credential_file_recovers_it_from_the_regulators_node() {
+    let s = start();
+    let wallet_file = s.dir.join("citizen.wallet");
+    let w = wallet_file.to_str().unwrap();
+    let made = zkreg_wallet_json(&["wallet", "new", "--wallet", w, "--json"]);
+    let (holder, auth) = (made["holder_id"].as_str().unwrap().to_owned(), made["auth_key"].as_str().unwrap().to_owned());
+    let out = s.dir.join("lost.json");
+    zkreg_json(&[
+        "issue", "--node", &s.node.url, "--key", s.regulator_key.to_str().unwrap(), "--issuer", "central-bank", "--schema", "credit-score",
+        "--holder", &holder, "--holder-key", &auth, "--value", "705", "--subject", "NID 99", "--out", out.to_str().unwrap(), "--json",
+    ]);
+    std::fs::remove_file(&out).unwrap();
+
+    let recovered = zkreg_wallet_json(&["wallet", "recover", "--wallet", w, "--node", &s.node.url, "--json"]);
+    assert_eq!(recovered["recovered"].as_array().unwrap().len(), 1, "{recovered}");
+    let shown = zkreg_wallet_json(&["wallet", "show", "--wallet", w, "--json"]);
+    assert_eq!(shown["credentials"][0]["schema"], "credit-score");
+    assert!(shown["credentials"][0]["leaf_index"].is_u64(), "the leaf index comes from the ledger: {shown}");
+    // Again: nothing new, nothing doubled.
+    let again = zkreg_wallet_json(&["wallet", "recover", "--wallet", w, "--node", &s.node.url, "--json"]);
+    assert_eq!((again["recovered"].as_array().unwrap().len(), again["already_held"].as_u64()), (0, Some(1)));
+    // Another holder's wallet gets nothing.
+    let other = s.dir.join("other.wallet");
+    zkreg_wallet_json(&["wallet", "new", "--wallet", other.to_str().unwrap(), "--json"]);
+    let none = zkreg_wallet_json(&["wallet", "recover", "--wallet", other.to_str().unwrap(), "--node", &s.node.url, "--json"]);
+    assert_eq!(none["records"], 0);
+}

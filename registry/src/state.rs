@@ -23,7 +23,7 @@ use crate::block::{tx_root, BlockHeader, BlockProposal};
 use crate::error::TxError;
 use crate::genesis::Genesis;
 use crate::governance::{GovernanceChange, ProposalRecord};
-use crate::tx::{Hash, KeyCache, SignedTransaction, TxBody};
+use crate::tx::{Hash, Issuance, KeyCache, SignedTransaction, TxBody};
 
 /// A registered regulator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -260,11 +260,10 @@ pub fn signed_tx_hash(stx: &SignedTransaction) -> Hash {
 /// issuer it resolves is the guessed one (a block may register or retire
 /// regulators before the issuance).
 fn guess_leaf(registry: &Registry, signer: &[u8; 32], body: &TxBody) -> Option<LeafGuess> {
-    let body = match body {
-        TxBody::IssueWithRecord { issue, .. } => &**issue,
-        other => other,
+    let (schema, inner) = match body {
+        TxBody::IssueCredential { schema, inner } | TxBody::IssueWithRecord { issue: Issuance::Groth16 { schema, inner }, .. } => (schema, inner),
+        _ => return None,
     };
-    let TxBody::IssueCredential { schema, inner } = body else { return None };
     let issuer = registry.regulator_by_key(signer)?.name.clone();
     let inner = fr_from_bytes(inner).ok()?;
     let leaf = credential_leaf(&label(LabelDomain::Schema, schema), &label(LabelDomain::Issuer, &issuer), &inner);
@@ -445,8 +444,12 @@ impl Work<'_> {
         let height = self.height;
         let mut leaf = None;
         // An issuance with a record is the issuance, and then its anchor.
+        let recorded;
         let (body, record_anchor) = match &tx.body {
-            TxBody::IssueWithRecord { issue, record_hash } => (&**issue, Some(*record_hash)),
+            TxBody::IssueWithRecord { issue, record_hash } => {
+                recorded = issue.body();
+                (&recorded, Some(*record_hash))
+            }
             body => (body, None),
         };
         match body {

@@ -125,7 +125,7 @@ pub enum TxBody {
     /// transaction: the record's anchor is in the credential's block.
     IssueWithRecord {
         /// The issuance.
-        issue: Box<TxBody>,
+        issue: Issuance,
         /// The private record's hash (its id in the regulator's node).
         record_hash: [u8; 32],
     },
@@ -152,7 +152,8 @@ impl TxBody {
     pub fn commitment(&self) -> Option<&[u8; 32]> {
         match self {
             TxBody::IssueRangeCredential { commitment, .. } | TxBody::Revoke { commitment } => Some(commitment),
-            TxBody::IssueWithRecord { issue, .. } => issue.commitment(),
+            TxBody::IssueWithRecord { issue: Issuance::Bulletproofs { commitment, .. }, .. } => Some(commitment),
+            TxBody::IssueWithRecord { issue: Issuance::Groth16 { .. }, .. } => None,
             _ => None,
         }
     }
@@ -168,6 +169,59 @@ impl TxBody {
                 | TxBody::RegisterVerifier { .. }
                 | TxBody::RetireVerifier { .. }
         )
+    }
+}
+
+/// The issuance an `IssueWithRecord` carries: the fields of an
+/// `IssueCredential` or an `IssueRangeCredential`, in a type of its own so
+/// that a transaction cannot nest inside another (a decoder recursing
+/// through nested transactions would be a stack to exhaust).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Issuance {
+    /// As [`TxBody::IssueCredential`].
+    Groth16 {
+        /// The schema.
+        schema: String,
+        /// `inner`, canonical 32-byte big-endian field element.
+        inner: [u8; 32],
+    },
+    /// As [`TxBody::IssueRangeCredential`].
+    Bulletproofs {
+        /// The schema.
+        schema: String,
+        /// Compressed Ristretto commitment.
+        commitment: [u8; 32],
+        /// The holder's ed25519 key.
+        holder_key: [u8; 32],
+        /// Last valid day (public).
+        expiry: u32,
+    },
+}
+
+impl Issuance {
+    /// The issuing transaction body it stands for.
+    pub fn body(&self) -> TxBody {
+        match self.clone() {
+            Issuance::Groth16 { schema, inner } => TxBody::IssueCredential { schema, inner },
+            Issuance::Bulletproofs { schema, commitment, holder_key, expiry } => {
+                TxBody::IssueRangeCredential { schema, commitment, holder_key, expiry }
+            }
+        }
+    }
+}
+
+impl TryFrom<TxBody> for Issuance {
+    type Error = TxError;
+
+    /// An `IssueCredential` or an `IssueRangeCredential`; anything else is `malformed`.
+    fn try_from(body: TxBody) -> Result<Self, TxError> {
+        match body {
+            TxBody::IssueCredential { schema, inner } => Ok(Issuance::Groth16 { schema, inner }),
+            TxBody::IssueRangeCredential { schema, commitment, holder_key, expiry } => {
+                Ok(Issuance::Bulletproofs { schema, commitment, holder_key, expiry })
+            }
+            _ => Err(TxError::Malformed("a record's issuance is an IssueCredential or an IssueRangeCredential".into())),
+        }
     }
 }
 
@@ -377,9 +431,6 @@ fn check_body(body: &TxBody) -> Result<(), TxError> {
         // A proposed change is checked as the direct transaction is.
         TxBody::Propose { change } => check_body(&TxBody::from(change.clone())),
         TxBody::Approve { .. } => Ok(()),
-        TxBody::IssueWithRecord { issue, .. } => match &**issue {
-            TxBody::IssueCredential { .. } | TxBody::IssueRangeCredential { .. } => check_body(issue),
-            _ => Err(TxError::Malformed("IssueWithRecord carries an IssueCredential or an IssueRangeCredential only".into())),
-        },
+        TxBody::IssueWithRecord { issue, .. } => check_body(&issue.body()),
     }
 }

@@ -137,7 +137,7 @@ pub fn run(node: &str, key: &Path, what: &Issuance, to: Recipient, record: Optio
                 credential: serde_json::to_string(&file)?,
             };
             let record_hash = PrivateRecord::from(record.clone()).hash();
-            let body = TxBody::IssueWithRecord { issue: Box::new(body), record_hash };
+            let body = TxBody::IssueWithRecord { issue: body.try_into()?, record_hash };
             let nonce = zkreg_circuits::clock::unix_now_micros();
             let tx = Transaction { chain_id: client.chain_id()?, signer: key.verifying_key().to_bytes(), nonce, body }.sign(&key);
             let stored = client.put_record(&key, record, &tx)?;

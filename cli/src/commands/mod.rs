@@ -12,6 +12,7 @@ pub mod ledger_node;
 pub mod node;
 pub mod prove;
 pub mod record;
+pub mod recover;
 pub mod request;
 pub mod revoke;
 pub mod setup;

@@ -125,6 +125,20 @@ pub fn import(path: &Path, credential: &Path, passphrase: &Passphrase, as_json: 
     let (mut f, wallet) = WalletFile::read(path, passphrase)?;
     let bytes = std::fs::read(credential).with_context(|| format!("reading {}", credential.display()))?;
     let file = CredentialFile::parse(&bytes).with_context(|| format!("{} is not a credential file", credential.display()))?;
+    let summary = add_credential(&mut f, &wallet, file)?;
+    f.save(path, passphrase)?;
+    let text = |field: &str| summary[field].as_str().unwrap_or("").to_owned();
+    let line = format!("imported {} credential {} from {} (commitment {})", text("kind"), text("schema"), text("issuer"), text("commitment"));
+    print(as_json, json!({"wallet": path, "imported": summary}), || line);
+    Ok(())
+}
+
+/// Adds a credential to the wallet `f` after checking it is this holder's
+/// (Groth16: the opening hashes to its commitment for this holder id;
+/// Bulletproofs: it is registered for this wallet's authentication key and
+/// the opening opens the registered commitment), refusing one already held.
+/// Returns what `wallet import` says about it.
+pub fn add_credential(f: &mut WalletFile, wallet: &Wallet, file: CredentialFile) -> anyhow::Result<Value> {
     let summary = match file {
         CredentialFile::Groth16(opening) => {
             opening.check(wallet.holder_id()).context("this credential was not issued to this wallet's holder id")?;
@@ -152,11 +166,7 @@ pub fn import(path: &Path, credential: &Path, passphrase: &Passphrase, as_json: 
             summary
         }
     };
-    f.save(path, passphrase)?;
-    let text = |field: &str| summary[field].as_str().unwrap_or("").to_owned();
-    let line = format!("imported {} credential {} from {} (commitment {})", text("kind"), text("schema"), text("issuer"), text("commitment"));
-    print(as_json, json!({"wallet": path, "imported": summary}), || line);
-    Ok(())
+    Ok(summary)
 }
 
 /// `zkreg wallet migrate`: encrypts a plaintext wallet (written before
