@@ -5,36 +5,17 @@
 //! be completed, and each refusal carries its stable code; the node serves
 //! the proposals at `GET /v1/governance/proposals[/{id}]`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::PathBuf;
 
 use ed25519_dalek::SigningKey;
-use serde_json::Value;
+use common::{key_file, zkreg, zkreg_json};
 
 use zkreg_api::client::Client;
 use zkreg_api::dto::ProposalState;
 use zkreg_api::{NodeConfig, NodeThread};
 use zkreg_registry::Genesis;
-
-/// Writes `key` as a `zkreg` key file.
-fn key_file(dir: &Path, name: &str, key: &SigningKey) -> PathBuf {
-    let path = dir.join(name);
-    let file = serde_json::json!({"public": hex::encode(key.verifying_key().to_bytes()), "secret": hex::encode(key.to_bytes())});
-    std::fs::write(&path, file.to_string()).unwrap();
-    path
-}
-
-/// Runs `zkreg` with `args`.
-fn zkreg(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkreg")).args(args).output().expect("run zkreg")
-}
-
-/// Runs `zkreg` with `args` (which must succeed) and parses its JSON answer.
-fn zkreg_json(args: &[&str]) -> Value {
-    let out = zkreg(args);
-    assert!(out.status.success(), "zkreg {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("zkreg {args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
-}
 
 /// Runs `zkreg` with `args`, which must fail naming `code`.
 fn zkreg_refused(args: &[&str], code: &str) {

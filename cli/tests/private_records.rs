@@ -4,12 +4,16 @@
 //! anchor; `zkreg audit verify` checks the audit log against the heads the
 //! node anchored, and names the first bad event of a log with a flipped byte.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
 use serde_json::Value;
+
+use common::{key_file, zkreg, zkreg_json};
 
 use zkreg_api::client::Client;
 use zkreg_api::service::private::PrivateConfig;
@@ -18,24 +22,6 @@ use zkreg_circuits::field::fr_to_hex;
 use zkreg_prover::Wallet;
 use zkreg_registry::private::Keyring;
 use zkreg_registry::Genesis;
-
-fn key_file(dir: &Path, name: &str, key: &SigningKey) -> PathBuf {
-    let path = dir.join(name);
-    let file = serde_json::json!({"public": hex::encode(key.verifying_key().to_bytes()), "secret": hex::encode(key.to_bytes())});
-    std::fs::write(&path, file.to_string()).unwrap();
-    path
-}
-
-fn zkreg(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkreg")).args(args).output().expect("run zkreg")
-}
-
-fn zkreg_json(args: &[&str]) -> Value {
-    let out = zkreg(args);
-    assert!(out.status.success(), "zkreg {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    let last = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_owned();
-    serde_json::from_str(&last).unwrap_or_else(|e| panic!("zkreg {args:?}: {e}: {last}"))
-}
 
 struct Setup {
     _dir: tempfile::TempDir,

@@ -25,19 +25,7 @@ impl Node {
     /// (nonce unused, within its rate, within its share of the nonce cache).
     pub fn authenticate_verifier<H: Headers + ?Sized>(&self, call: SignedCall<'_, H>) -> Result<Caller, ApiError> {
         let view = self.view();
-        let verified = verify_request(
-            call.headers,
-            call.method,
-            call.target,
-            call.body,
-            now_secs(),
-            self.config.signature_window.as_secs(),
-            |key| registered_verifier(&view.registry, &self.authorities, key),
-            &self.admission,
-            Instant::now(),
-        );
-        self.metrics.set_seen_nonces(self.admission.len());
-        Ok(verified?)
+        self.authenticate(call, |key| registered_verifier(&view.registry, &self.authorities, key))
     }
 
     /// The key that signed `call`, whoever it is, once the call is admitted
@@ -45,6 +33,16 @@ impl Node {
     /// for endpoints that decide per call what the key may do (the private
     /// layer's).
     pub fn authenticate_key<H: Headers + ?Sized>(&self, call: SignedCall<'_, H>) -> Result<[u8; 32], ApiError> {
+        self.authenticate(call, |key| Ok(*key))
+    }
+
+    /// Checks `call`'s signature, asking `caller` who the key is first
+    /// (its refusal stops the check), then admits the call.
+    fn authenticate<C, H: Headers + ?Sized>(
+        &self,
+        call: SignedCall<'_, H>,
+        caller: impl FnOnce(&[u8; 32]) -> Result<C, crate::auth::AuthError>,
+    ) -> Result<C, ApiError> {
         let verified = verify_request(
             call.headers,
             call.method,
@@ -52,7 +50,7 @@ impl Node {
             call.body,
             now_secs(),
             self.config.signature_window.as_secs(),
-            |key| Ok(*key),
+            caller,
             &self.admission,
             Instant::now(),
         );

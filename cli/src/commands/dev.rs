@@ -158,6 +158,10 @@ fn run_cluster(dir: &Path, listen: &str, keys_dir: &Path, node_keys: Vec<(u64, S
         cluster.peers = peers.clone();
         cluster.node_key = signs.then_some(node_key);
         config.cluster = Some(cluster);
+        if id == 1 {
+            // Node 1 is central-bank's own node: it keeps its private records.
+            config.private = Some(dev_private_layer(dir, &read_key(&dir.join("central-bank.key"))?)?);
+        }
         let listener = std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
         running.push(zkreg_api::NodeThread::spawn(config, listener)?);
     }
@@ -189,5 +193,6 @@ fn print_next_steps(dir: &Path, keys_dir: &Path, url: &str) {
         println!("  zkreg request --node {url} --key {d}/bank.key --verifier bank-a --scope bank-a/loans --schema credit-score --op '>=' --value 700 --out {d}/request.json");
         println!("  zkreg prove --node {url} --wallet {d}/citizen.wallet.json --keys {k} --request {d}/request.json --out {d}/presentation.json");
         println!("  zkreg verify --node {url} --key {d}/bank.key --presentation {d}/presentation.json");
+        println!("  zkreg record list --node {url} --key {d}/central-bank.key   (central-bank's private records, sealed under {d}/data.keys; issue with --subject and --holder-key to keep one)");
         println!("More (a licence, Bulletproofs, revocation): the README's walkthrough. The API: {url}/v1/openapi.json, metrics: {url}/metrics.");
 }
