@@ -211,6 +211,8 @@ fn the_document_is_openapi_3_and_lists_every_operation() {
         "GET /v1/roots",
         "GET /v1/schemas",
         "GET /v1/stats",
+        "GET /v1/stats/private/budget",
+        "GET /v1/stats/private/releases",
         "GET /v1/status",
         "GET /v1/transactions/{id}",
         "GET /v1/verifiers",
@@ -226,6 +228,8 @@ fn the_document_is_openapi_3_and_lists_every_operation() {
         "POST /v1/private/records/{id}/purge",
         "POST /v1/private/rotate",
         "POST /v1/requests",
+        "POST /v1/stats/private/analysts",
+        "POST /v1/stats/private/query",
         "POST /v1/transactions",
     ];
     assert_eq!(operations, expected);

@@ -8,8 +8,10 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub mod dp;
 pub mod governance;
 pub mod private;
+pub mod stats;
 
 pub use governance::{Proposal, ProposalState, ProposedChange};
 
@@ -307,15 +309,23 @@ pub struct Count {
     pub issued: u64,
     /// Revoked so far.
     pub revoked: u64,
+    /// Issued and not revoked.
+    pub active: u64,
 }
 
-/// `GET /v1/stats`.
+/// `GET /v1/stats`: issuance totals, kept as blocks apply.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Stats {
+    /// The height the totals are at.
+    pub height: u64,
     /// Leaves in the commitment tree.
     pub leaf_count: u64,
     /// Counts per issuer and schema.
     pub by_issuer_and_schema: Vec<Count>,
+    /// Counts per schema (every issuer).
+    pub by_schema: Vec<stats::Total>,
+    /// Counts per issuer (every schema).
+    pub by_issuer: Vec<stats::Total>,
 }
 
 /// `POST /v1/requests` body: what the bank asks for; the node adds a fresh

@@ -26,6 +26,15 @@ pub enum ApiError {
     /// thing belongs to another key).
     #[error("{0}")]
     Forbidden(String),
+    /// The caller may not do this, for a reason with a code of its own (an
+    /// analyst's privacy budget is spent); answered 403.
+    #[error("{message}")]
+    Refused {
+        /// Stable code.
+        code: &'static str,
+        /// Human message.
+        message: String,
+    },
     /// The body is larger than the node accepts.
     #[error("request body is too large")]
     TooLarge,
@@ -145,6 +154,7 @@ impl ApiError {
             | ApiError::Unprocessable { code, .. }
             | ApiError::TooManyRequests { code, .. }
             | ApiError::Conflict { code, .. }
+            | ApiError::Refused { code, .. }
             | ApiError::Retry { code, .. } => code,
             ApiError::Forwarded { code, .. } => code,
             ApiError::Forbidden(_) => "forbidden",

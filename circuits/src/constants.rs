@@ -94,6 +94,9 @@ pub const AUDIT_GRANT_DOMAIN: &[u8] = b"zkreg/audit-grant/v1";
 /// The private layer's audit log: an event's hash.
 pub const AUDIT_EVENT_DOMAIN: &[u8] = b"zkreg/audit-event/v1";
 
+/// Private statistics: an analyst's grant's hash (its id, anchored on the ledger).
+pub const DP_ANALYST_GRANT_DOMAIN: &[u8] = b"zkreg/dp-analyst-grant/v1";
+
 /// Every domain separator above, by name: pinned as pairwise distinct.
 pub const ALL_DOMAINS: &[(&str, &[u8])] = &[
     ("LABEL_PREFIX", LABEL_PREFIX.as_bytes()),
@@ -114,6 +117,7 @@ pub const ALL_DOMAINS: &[(&str, &[u8])] = &[
     ("PRIVATE_RECORD_AEAD_DOMAIN", PRIVATE_RECORD_AEAD_DOMAIN),
     ("AUDIT_GRANT_DOMAIN", AUDIT_GRANT_DOMAIN),
     ("AUDIT_EVENT_DOMAIN", AUDIT_EVENT_DOMAIN),
+    ("DP_ANALYST_GRANT_DOMAIN", DP_ANALYST_GRANT_DOMAIN),
     ("CLUSTER_MAC_DOMAIN", CLUSTER_MAC_DOMAIN),
     ("HEADER_SIGNATURE_DOMAIN", HEADER_SIGNATURE_DOMAIN),
 ];

@@ -132,6 +132,12 @@ pub enum Command {
         #[command(subcommand)]
         what: AuditCommand,
     },
+    /// Private statistics: differentially private histograms of a
+    /// regulator's records, for analysts it grants a privacy budget.
+    Stats {
+        #[command(subcommand)]
+        what: StatsCommand,
+    },
     /// Root authorities: register or retire a verifier (a bank) on the ledger.
     Verifier {
         #[command(subcommand)]
@@ -483,6 +489,69 @@ pub enum RecordCommand {
         #[arg(long)]
         keyring: PathBuf,
         /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum StatsCommand {
+    /// Regulator: grant an analyst a privacy budget (epsilon) per dataset
+    /// (schema), for a time; a new grant replaces the analyst's last.
+    GrantAnalyst {
+        #[command(flatten)]
+        call: PrivateCall,
+        /// The analyst's public key (64 hex digits) or key file.
+        #[arg(long)]
+        analyst: String,
+        /// Its display name, shown with its releases.
+        #[arg(long)]
+        name: String,
+        /// DATASET=EPSILON: the total it may spend on a schema (repeatable).
+        #[arg(long = "budget", required = true)]
+        budgets: Vec<String>,
+        /// How long the grant lasts, in seconds (at most a year).
+        #[arg(long, default_value_t = 86_400)]
+        valid_secs: u64,
+    },
+    /// Analyst: a differentially private histogram (or count) of one
+    /// attribute of one dataset, spending epsilon from its budget.
+    Query {
+        #[command(flatten)]
+        call: PrivateCall,
+        /// The dataset (schema).
+        #[arg(long)]
+        dataset: String,
+        /// The attribute binned (optional with --count).
+        #[arg(long)]
+        attribute: Option<String>,
+        /// Numeric bin edges, increasing: 580,670,740,800.
+        #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+        edges: Option<Vec<i64>>,
+        /// Categories, each its own bin (and `other`): A,B.
+        #[arg(long, value_delimiter = ',')]
+        categories: Option<Vec<String>>,
+        /// One bin: the subjects that have the attribute (or every subject).
+        #[arg(long)]
+        count: bool,
+        /// The epsilon this query spends (0.001 to 10; noise scale 1/epsilon).
+        #[arg(long)]
+        epsilon: f64,
+    },
+    /// Analyst: its budget on each dataset: total, spent, left.
+    Budget {
+        #[command(flatten)]
+        call: PrivateCall,
+    },
+    /// The node's noisy releases, newest first (public).
+    Releases {
+        /// The node's URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -849,6 +918,41 @@ pub enum ExportCommand {
         #[arg(long)]
         out: PathBuf,
         /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The witness of one predicate of a request as an iden3 .wtns file, for
+    /// provers that take the ceremony's zkey (snarkjs groth16 prove,
+    /// rapidsnark). The same checks, credential and Merkle path as `zkreg
+    /// prove`; the file holds the wallet's secret (written owner-only).
+    Wtns {
+        /// The node's URL (only a bucket of the tree is fetched).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// The wallet file (its passphrase: ZKREG_WALLET_PASSPHRASE, or typed).
+        #[arg(long)]
+        wallet: PathBuf,
+        /// Directory with predicate.pk (`zkreg ceremony finalize --out`):
+        /// it must be the setup the ledger registered.
+        #[arg(long)]
+        keys: PathBuf,
+        /// The request file.
+        #[arg(long)]
+        request: PathBuf,
+        /// Which of the request's predicates (from 0); it must ask for Groth16.
+        #[arg(long, default_value_t = 0)]
+        predicate: usize,
+        /// Where to write the .wtns (refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+        /// Bucket height in levels: the node learns only which 4^levels leaves.
+        #[arg(long, default_value_t = 5)]
+        bucket_levels: usize,
+        /// The chain's genesis file: if it names a consortium, the root the
+        /// witness uses must be signed by a majority of it.
+        #[arg(long)]
+        genesis: Option<PathBuf>,
+        /// Print one JSON object instead of text (and no spinner).
         #[arg(long)]
         json: bool,
     },

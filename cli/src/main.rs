@@ -4,9 +4,9 @@
 use anyhow::Context;
 use clap::Parser;
 
-use args::{AuditCommand, CeremonyCommand, Cli, ClusterCommand, Command, ExportCommand, GovernanceCommand, RecordCommand, VerifierCommand, WalletCommand};
+use args::{AuditCommand, CeremonyCommand, Cli, ClusterCommand, Command, ExportCommand, GovernanceCommand, RecordCommand, StatsCommand, VerifierCommand, WalletCommand};
 use commands::wallet::Ask;
-use commands::{audit, ceremony, cluster, dev, governance, issue, keys, ledger_node, node, prove, record, recover, request, revoke, setup, verifier, verify, verify_chain, wallet};
+use commands::{audit, ceremony, cluster, dev, export, governance, issue, keys, ledger_node, node, prove, record, recover, request, revoke, setup, stats, verifier, verify, verify_chain, wallet};
 
 mod args;
 mod bench;
@@ -61,6 +61,15 @@ fn main() -> anyhow::Result<()> {
         Command::Audit { what: AuditCommand::Verify { node, key, issuer, log, json } } => {
             audit::verify(&node, key.as_deref(), issuer.as_deref(), log.as_deref(), json)
         }
+        Command::Stats { what: StatsCommand::GrantAnalyst { call, analyst, name, budgets, valid_secs } } => {
+            stats::grant_analyst(&call.node, &call.key, &analyst, name, stats::budgets(&budgets)?, valid_secs, call.json)
+        }
+        Command::Stats { what: StatsCommand::Query { call, dataset, attribute, edges, categories, count, epsilon } } => {
+            let query = zkreg_api::dto::dp::DpQueryBody { dataset, attribute, bins: stats::bins(edges, categories, count)?, epsilon };
+            stats::query(&call.node, &call.key, query, call.json)
+        }
+        Command::Stats { what: StatsCommand::Budget { call } } => stats::budget(&call.node, &call.key, call.json),
+        Command::Stats { what: StatsCommand::Releases { node, limit, json } } => stats::releases(&node, limit, json),
         Command::Revoke { node, key, commitment, json } => revoke::run(&node, &key, &commitment, json),
         Command::Verifier { what: VerifierCommand::Register { name, verifier_key, governance } } => verifier::register(name, &verifier_key, &governance),
         Command::Verifier { what: VerifierCommand::Retire { name, governance } } => verifier::retire(name, &governance),
@@ -83,8 +92,9 @@ fn main() -> anyhow::Result<()> {
         Command::Ceremony { what: CeremonyCommand::Contribute { input, out, name, json } } => ceremony::contribute(&input, &out, &name, json),
         Command::Ceremony { what: CeremonyCommand::Verify { r1cs, ptau, zkey, json } } => ceremony::verify(&r1cs, &ptau, &zkey, json),
         Command::Ceremony { what: CeremonyCommand::Finalize { zkey, out, json } } => ceremony::finalize(&zkey, &out, json),
-        Command::Export { what: ExportCommand::Snarkjs { presentation, request, keys, out, json } } => {
-            ceremony::export_snarkjs(&presentation, &request, &keys, &out, json)
+        Command::Export { what: ExportCommand::Snarkjs { presentation, request, keys, out, json } } => export::snarkjs(&presentation, &request, &keys, &out, json),
+        Command::Export { what: ExportCommand::Wtns { node, wallet: path, keys, request, predicate, out, bucket_levels, genesis, json } } => {
+            export::wtns(&node, &path, &wallet::passphrase(&path, Ask::Open)?, &keys, &request, predicate, &out, bucket_levels, genesis.as_deref(), json)
         }
         Command::Node { config, settings } => node::run(config.as_deref(), settings),
         Command::Cluster { what: ClusterCommand::Secret { out } } => cluster::secret(&out),

@@ -89,6 +89,10 @@ impl Ledger {
 
     /// The ledger over an initialised store of `genesis`' chain.
     fn load(store: Store, genesis: Genesis) -> Result<Self, LedgerError> {
+        if !store.statistics_complete()? {
+            let days = store.backfill_statistics()?;
+            tracing::info!(days, "daily statistics rebuilt from the stored credentials");
+        }
         let authorities = genesis.authority_keys().map_err(LedgerError::Genesis)?;
         let tip = store.tip()?;
         let registry = store.registry()?;
@@ -161,6 +165,12 @@ impl Ledger {
             return Err(TxError::Duplicate);
         }
         Ok(id)
+    }
+
+    /// Whether applied blocks update the daily statistics (always on in a
+    /// node; off only to measure their cost, `zkreg bench ledger`).
+    pub fn set_statistics(&mut self, on: bool) {
+        self.store.set_statistics(on);
     }
 
     /// Executes `proposal` and persists it (one atomic batch, flushed).

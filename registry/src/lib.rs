@@ -19,6 +19,7 @@ pub mod mempool;
 pub mod private;
 pub mod raft;
 pub mod state;
+pub mod stats;
 pub mod store;
 pub mod tx;
 

@@ -1,6 +1,7 @@
 //! The node-local store: what one node keeps for itself beside the chain
 //! (the proof requests it issued, the nonces of signed calls it has seen,
-//! the regulator's sealed private records and auditors' grants). A separate sled database in
+//! auditors' grants, the private statistics' analysts, budgets and releases).
+//! A separate sled database in
 //! `<data dir>/local`, so the replicated chain state in the data directory
 //! holds nothing but the chain: a snapshot or `verify-chain` of the one never
 //! sees the other, and neither is written through the other's handle.
@@ -17,35 +18,42 @@ pub enum LocalTree {
     Requests,
     /// `(verifier key, nonce)` pairs of signed calls seen in the signature window.
     SeenNonces,
-    /// The private layer: each record's metadata, by record id.
-    PrivateMeta,
-    /// The private layer: each record's sealed ciphertext, by record id.
-    PrivateSealed,
-    /// The private layer: `holder key ‖ record id`, to list a holder's records.
-    PrivateByHolder,
     /// The private layer: auditors' grants, by `auditor key ‖ grant id`.
     Grants,
+    /// The banks' calls this node answered, per day and outcome
+    /// (`zkreg_api`'s activity statistics).
+    Activity,
+    /// Private statistics: analysts' grants, by analyst key (`AnalystBook`).
+    DpAnalysts,
+    /// Private statistics: the privacy budget spent, by `analyst key ‖
+    /// dataset` (`BudgetLedger`).
+    DpBudget,
+    /// Private statistics: the noisy answers released, by sequence number
+    /// (`BudgetLedger`).
+    DpReleases,
 }
 
 impl LocalTree {
     /// Every keyspace, for migrations.
-    pub const ALL: [LocalTree; 6] = [
+    pub const ALL: [LocalTree; 7] = [
         LocalTree::Requests,
         LocalTree::SeenNonces,
-        LocalTree::PrivateMeta,
-        LocalTree::PrivateSealed,
-        LocalTree::PrivateByHolder,
         LocalTree::Grants,
+        LocalTree::Activity,
+        LocalTree::DpAnalysts,
+        LocalTree::DpBudget,
+        LocalTree::DpReleases,
     ];
 
     fn name(self) -> &'static str {
         match self {
             LocalTree::Requests => "requests",
             LocalTree::SeenNonces => "seen-nonces",
-            LocalTree::PrivateMeta => "private-meta",
-            LocalTree::PrivateSealed => "private-sealed",
-            LocalTree::PrivateByHolder => "private-by-holder",
             LocalTree::Grants => "private-grants",
+            LocalTree::Activity => "stats-activity",
+            LocalTree::DpAnalysts => "dp-analysts",
+            LocalTree::DpBudget => "dp-budget",
+            LocalTree::DpReleases => "dp-releases",
         }
     }
 }
@@ -95,6 +103,11 @@ impl LocalStore {
             chain.drop_legacy_tree(&legacy)?;
         }
         Ok(moved)
+    }
+
+    /// The database itself, for a store's own migrations.
+    pub(crate) fn db(&self) -> &sled::Db {
+        &self.db
     }
 
     /// Flushes every keyspace to disk.

@@ -17,6 +17,8 @@
 //! | `e` signer height index | an audit transaction's kind and subject hash |
 //! | `S` height node id | a consortium node's signature of that header |
 //! | `P` proposal id | a governance proposal as the last block that changed it left it |
+//! | `s` day issuer schema | credentials issued and revoked that day ([`crate::stats`]) |
+//! | `T` | present once the `s` statistics cover every block |
 //!
 //! Integers are big-endian so that keys sort numerically; `¬height` is
 //! `u64::MAX - height`, so the newest version of a node comes first.
@@ -45,6 +47,7 @@ const VERSION: &[u8] = b"V";
 /// directory of another version is refused at open, never misread.
 pub const FORMAT: &str = "zkreg-ledger-v2";
 const TIP: &[u8] = b"M";
+const STATS_COMPLETE: &[u8] = b"T";
 const REGISTRY: &[u8] = b"Y";
 
 fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -113,6 +116,9 @@ impl From<StoredRegistry> for Registry {
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
+    /// Whether blocks update the daily statistics (always, but for
+    /// measuring what they cost).
+    stats: bool,
 }
 
 fn corrupt(key: &[u8], reason: impl ToString) -> LedgerError {
@@ -122,7 +128,7 @@ fn corrupt(key: &[u8], reason: impl ToString) -> LedgerError {
 impl Store {
     /// Opens (or creates) the database in `dir`.
     pub fn open(dir: &Path) -> Result<Self, LedgerError> {
-        Ok(Store { db: sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()? })
+        Ok(Store { db: sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()?, stats: true })
     }
 
     fn get<T: Serialize + for<'de> Deserialize<'de>>(&self, k: &[u8]) -> Result<Option<T>, LedgerError> {
@@ -164,9 +170,85 @@ impl Store {
         batch.insert(key(b'b', &[&0u64.to_be_bytes()]), encode(&Vec::<SignedTransaction>::new()));
         batch.insert(key(b'R', &[&0u64.to_be_bytes()]), header.tree_root.to_vec());
         batch.insert(REGISTRY, encode(&StoredRegistry::from(registry)));
+        batch.insert(STATS_COMPLETE, Vec::new());
         self.db.apply_batch(batch)?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Turns the daily statistics off (`false`) for the blocks this handle
+    /// commits: only to measure what keeping them costs (`zkreg bench
+    /// ledger`); a node always keeps them.
+    pub fn set_statistics(&mut self, on: bool) {
+        self.stats = on;
+    }
+
+    /// The block's statistics merged into the stored days, into `batch`.
+    fn stage_statistics(&self, effects: &BlockEffects, batch: &mut sled::Batch) -> Result<(), LedgerError> {
+        let day = crate::stats::day_of(effects.header.time);
+        for ((issuer, schema), delta) in crate::stats::block_deltas(effects) {
+            let k = crate::stats::day_key(day, &issuer, &schema);
+            let stored: crate::stats::DayCounts = self.get(&k)?.unwrap_or_default();
+            batch.insert(k, encode(&stored.add(delta)));
+        }
+        Ok(())
+    }
+
+    /// The daily statistics from day `from` to day `to` (inclusive), by
+    /// day, issuer and schema.
+    pub fn day_entries(&self, from: u64, to: u64) -> Result<Vec<crate::stats::DayEntry>, LedgerError> {
+        let mut out = Vec::new();
+        let start = key(b's', &[&from.to_be_bytes()]);
+        let end = key(b's', &[&to.saturating_add(1).to_be_bytes()]);
+        for entry in self.db.range(start..end) {
+            let (k, v) = entry?;
+            let (day, issuer, schema) = crate::stats::parse_day_key(&k).ok_or_else(|| corrupt(&k, "statistics key"))?;
+            let counts = decode_canonical(&v).map_err(|e| corrupt(&k, e))?;
+            out.push(crate::stats::DayEntry { day, issuer, schema, counts });
+        }
+        // Keys sort by the issuer's length first; callers get names in order.
+        out.sort_by(|a, b| (a.day, &a.issuer, &a.schema).cmp(&(b.day, &b.issuer, &b.schema)));
+        Ok(out)
+    }
+
+    /// Whether the daily statistics cover every block (a directory written
+    /// before they existed has none until [`Store::backfill_statistics`]).
+    pub fn statistics_complete(&self) -> Result<bool, LedgerError> {
+        Ok(self.db.contains_key(STATS_COMPLETE)?)
+    }
+
+    /// Rebuilds the daily statistics from the stored credential records
+    /// and the headers (once, for a directory written before they existed),
+    /// in one batch with the marker. Returns how many days it wrote.
+    pub fn backfill_statistics(&self) -> Result<usize, LedgerError> {
+        let mut days: std::collections::BTreeMap<(u64, String, String), crate::stats::DayCounts> = Default::default();
+        let mut day_at = std::collections::HashMap::new();
+        let mut day_of_height = |h: u64| -> Result<u64, LedgerError> {
+            if let Some(d) = day_at.get(&h) {
+                return Ok(*d);
+            }
+            let header = self.header(h)?.ok_or_else(|| LedgerError::NotFound(format!("header {h}")))?;
+            let d = crate::stats::day_of(header.time);
+            day_at.insert(h, d);
+            Ok(d)
+        };
+        for entry in self.credentials() {
+            let (_, record) = entry?;
+            let issued = day_of_height(record.issued_at)?;
+            days.entry((issued, record.issuer.clone(), record.schema.clone())).or_default().issued += 1;
+            if let Some(r) = record.revoked_at {
+                let revoked = day_of_height(r)?;
+                days.entry((revoked, record.issuer.clone(), record.schema.clone())).or_default().revoked += 1;
+            }
+        }
+        let mut batch = sled::Batch::default();
+        for ((day, issuer, schema), counts) in &days {
+            batch.insert(crate::stats::day_key(*day, issuer, schema), encode(counts));
+        }
+        batch.insert(STATS_COMPLETE, Vec::new());
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(days.len())
     }
 
     /// Persists a block atomically and flushes it to disk. `extra` keys
@@ -211,6 +293,9 @@ impl Store {
         }
         for p in &effects.proposals {
             batch.insert(key(b'P', &[&p.id]), encode(p));
+        }
+        if self.stats {
+            self.stage_statistics(effects, &mut batch)?;
         }
         batch.insert(REGISTRY, encode(&StoredRegistry::from(&effects.registry)));
         self.db.apply_batch(batch)?;

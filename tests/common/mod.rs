@@ -400,7 +400,14 @@ pub fn new_request(app: &App, threshold: u64) -> ProofRequest {
 }
 
 /// The holder proves `request` from `held` on its own side, for `day`.
-pub fn prove(app: &App, wallet: &Wallet, held: &[HeldCredential], request: &ProofRequest, day: u32, seed: u64) -> Result<Presentation, PresentationError> {
+pub fn prove(
+    app: &App,
+    wallet: &Wallet,
+    held: &[HeldCredential],
+    request: &ProofRequest,
+    day: u32,
+    seed: u64,
+) -> Result<Presentation, PresentationError> {
     build_presentation(prover(), wallet, request, held, &paths(app), day, &mut rng(seed))
 }
 

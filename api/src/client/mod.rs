@@ -32,6 +32,7 @@ use crate::dto::{
 
 pub mod attest;
 mod bucket;
+mod dp;
 mod governance;
 mod private;
 pub use bucket::{BucketPaths, MAX_BUCKET_LEVELS};
@@ -205,6 +206,16 @@ impl Client {
         self.get_as("/v1/stats")
     }
 
+    /// `GET /v1/stats/daily`: issuance per day.
+    pub fn daily_stats(&self, query: &crate::dto::stats::DailyQuery) -> ClientResult<crate::dto::stats::DailyStats> {
+        self.get_as(&with_query("/v1/stats/daily", query))
+    }
+
+    /// `GET /v1/stats/activity`: this node's requests and verifications per day.
+    pub fn activity_stats(&self, query: &crate::dto::stats::ActivityQuery) -> ClientResult<crate::dto::stats::ActivityStats> {
+        self.get_as(&with_query("/v1/stats/activity", query))
+    }
+
     /// `GET /v1/cluster/status`: the cluster as this node sees it.
     pub fn cluster_status(&self) -> ClientResult<ClusterStatus> {
         self.get_as("/v1/cluster/status")
@@ -309,4 +320,12 @@ pub fn check_keys_against_ledger(client: &Client, pk: &ProvingKey<Bn254>) -> any
     let registered = client.registered_fingerprint(PREDICATE_CIRCUIT_ID).context("fetching the ledger's verifying keys")?;
     zkreg_prover::keys::check_registered(pk, PREDICATE_CIRCUIT_ID, registered.map(<[u8; 32]>::from))?;
     Ok(())
+}
+
+/// `path` with `query`'s fields (those set) as its URL-encoded query string.
+fn with_query(path: &str, query: &impl Serialize) -> String {
+    match serde_urlencoded::to_string(query) {
+        Ok(q) if !q.is_empty() => format!("{path}?{q}"),
+        _ => path.to_owned(),
+    }
 }

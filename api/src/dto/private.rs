@@ -208,11 +208,12 @@ pub struct AuditEventBody {
     pub seq: u64,
     /// Unix seconds.
     pub time: u64,
-    /// `put`, `withdraw`, `read`, `disclose`, `grant`, `refuse`, `hold`, `purge`, `rotate`, `read_log`.
+    /// `put`, `withdraw`, `read`, `disclose`, `grant`, `refuse`, `hold`, `purge`, `rotate`, `read_log`,
+    /// `analyst_grant`, `stats_query`.
     pub action: String,
     /// The calling key, hex.
     pub actor: String,
-    /// `regulator`, `holder`, `auditor` or `other`.
+    /// `regulator`, `holder`, `auditor`, `analyst` or `other`.
     pub role: String,
     /// The record concerned, if one.
     pub record: Option<String>,

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod consistency;
+pub mod explorer;
 pub mod metrics;
 pub mod openapi;
 pub mod response;

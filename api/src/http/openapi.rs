@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use zkreg_circuits::request::MAX_PREDICATES;
 
 use crate::dto;
-use crate::http::routes::{bank, cluster, governance, operations, private, public, regulator};
+use crate::http::routes::{bank, cluster, dp, governance, operations, private, public, regulator};
 
 pub mod errors;
 
@@ -46,6 +46,8 @@ codes (in the description, in `x-error-codes`, and as the `enum` of `code`); any
         public::bucket,
         public::credential,
         public::stats,
+        public::daily_stats,
+        public::activity_stats,
         governance::proposals,
         governance::proposal,
         public::anchor,
@@ -59,6 +61,10 @@ codes (in the description, in `x-error-codes`, and as the `enum` of `code`); any
         private::grant,
         private::rotate,
         private::audit,
+        dp::grant_analyst,
+        dp::query,
+        dp::budget,
+        dp::releases,
         bank::create_request,
         bank::verify,
         bank::verify_batch,
@@ -89,6 +95,14 @@ codes (in the description, in `x-error-codes`, and as the `enum` of `code`); any
         dto::private::AuditPage,
         dto::private::RecordAnchor,
         dto::private::AuditAnchor,
+        dto::dp::NewAnalystBody,
+        dto::dp::AnalystInfo,
+        dto::dp::BinsBody,
+        dto::dp::DpQueryBody,
+        dto::dp::DpRelease,
+        dto::dp::NoisyBin,
+        dto::dp::DpBudget,
+        dto::dp::DatasetBudget,
     )),
     modifiers(&HttpSignature),
     tags(
@@ -98,6 +112,9 @@ codes (in the description, in `x-error-codes`, and as the `enum` of `code`); any
         (name = "operations", description = "Health, readiness, metrics, this document"),
         (name = "private", description = "A regulator's private records in its own node, sealed at rest: signed calls by the \
 regulator, the record's holder, or an auditor under a grant; every access and refusal is audited"),
+        (name = "private-statistics", description = "Differentially private histograms of a regulator's records: the regulator \
+grants analysts a privacy budget per dataset, analysts ask signed queries within it (every query and refusal audited), \
+anyone reads the noisy releases"),
         (name = "cluster", description = "The consortium cluster (Raft): status, and administration authenticated with the cluster secret"),
     )
 )]
@@ -119,7 +136,8 @@ reused by the key; `zkreg-signature`: ed25519 signature (128 hex digits) of the 
 `zkreg-http-sig/v1\\n<METHOD>\\n<path and query>\\n<hex SHA-256 of the body>\\n<timestamp>\\n<nonce>`. \
 Errors: 401 `unsigned`, `stale_timestamp`, `weak_key`, `bad_signature`, `replayed_nonce`; 400 `bad_auth_header`; \
 403 `forbidden` for a key the endpoint does not serve (the bank endpoints: registered verifiers; the private \
-records: the issuing regulator, the record's holder, an auditor under a grant).",
+records: the issuing regulator, the record's holder, an auditor under a grant; private statistics: the regulator, \
+an analyst it granted).",
             ))),
         );
     }

@@ -7,6 +7,7 @@ use zkreg_circuits::field::fr_to_hex;
 use zkreg_circuits::ids::{Commitment, TxId};
 
 use super::Node;
+use crate::dto::stats::Total;
 use crate::dto::{
     Block, BucketAnswer, Count, Credential, Issuer, PathAnswer, Root, Schema, Stats, Status, TxReceipt, Verifier,
     VerifyingKey,
@@ -155,15 +156,38 @@ impl Node {
             .collect())
     }
 
-    /// Credentials issued and revoked, per issuer and schema.
+    /// Credentials issued, revoked and active, per issuer and schema, per
+    /// schema and per issuer (the registry's counts, kept as blocks apply).
     pub fn stats(&self) -> Stats {
         let view = self.view();
-        let by_issuer_and_schema = view
-            .registry
-            .counts
-            .iter()
-            .map(|((issuer, schema), c)| Count { issuer: issuer.clone(), schema: schema.clone(), issued: c.issued, revoked: c.revoked })
-            .collect();
-        Stats { leaf_count: view.tip.leaf_count, by_issuer_and_schema }
+        let mut by_schema = std::collections::BTreeMap::<&str, (u64, u64)>::new();
+        let mut by_issuer = std::collections::BTreeMap::<&str, (u64, u64)>::new();
+        let mut by_issuer_and_schema = Vec::new();
+        for ((issuer, schema), c) in &view.registry.counts {
+            for (map, name) in [(&mut by_schema, schema), (&mut by_issuer, issuer)] {
+                let e = map.entry(name.as_str()).or_default();
+                e.0 += c.issued;
+                e.1 += c.revoked;
+            }
+            by_issuer_and_schema.push(Count {
+                issuer: issuer.clone(),
+                schema: schema.clone(),
+                issued: c.issued,
+                revoked: c.revoked,
+                active: c.issued.saturating_sub(c.revoked),
+            });
+        }
+        let totals = |map: std::collections::BTreeMap<&str, (u64, u64)>| {
+            map.into_iter()
+                .map(|(name, (issued, revoked))| Total { name: name.into(), issued, revoked, active: issued.saturating_sub(revoked) })
+                .collect()
+        };
+        Stats {
+            height: view.tip.height,
+            leaf_count: view.tip.leaf_count,
+            by_issuer_and_schema,
+            by_schema: totals(by_schema),
+            by_issuer: totals(by_issuer),
+        }
     }
 }

@@ -8,9 +8,11 @@
 //! | [`requests`] | issue a proof request (the request book) |
 //! | [`verification`] | verify presentations, one or a batch |
 //! | [`chain`] | read the chain, the tree and the registry |
+//! | [`explorer`] | the web explorer's reads: block pages, transactions in detail |
 //! | [`governance`] | read governance proposals and where each stands |
 //! | [`admission`] | authenticate a verifier's signed call |
 //! | [`private`] | the regulator's private records, grants and audit log |
+//! | [`dp`] | private statistics: analysts' differentially private queries and budgets |
 //! | [`producer`] | cut blocks on a timer, prune what expired |
 //!
 //! [`Node`] owns the block producer (ledger and mempool), a reader of the
@@ -33,12 +35,15 @@ use crate::metrics::NodeMetrics;
 pub mod admission;
 pub mod chain;
 pub mod cluster;
+pub mod dp;
+pub mod explorer;
 mod config;
 pub mod governance;
 pub mod private;
 pub mod producer;
 pub mod replication;
 pub mod requests;
+pub mod stats;
 pub mod transactions;
 pub mod verification;
 mod view;
@@ -79,6 +84,8 @@ pub struct Node {
     metrics: NodeMetrics,
     /// The regulator's private layer, on a node given a data key.
     private: Option<private::PrivateLayer>,
+    /// The banks' calls this node answered, per day ([`stats`]).
+    activity: stats::Activity,
     stop: AtomicBool,
 }
 
@@ -110,6 +117,7 @@ impl Node {
         let admission = Admission::open(local.tree(LocalTree::SeenNonces)?, limits, now_secs())
             .map_err(|e| ApiError::caused("opening the nonce cache", e))?;
         metrics.set_seen_nonces(admission.len());
+        let activity = stats::Activity::new(local.tree(LocalTree::Activity)?);
         let chain_id = ledger.genesis().chain_id.clone();
         let private = match &config.private {
             None => None,
@@ -122,10 +130,9 @@ impl Node {
                 if !p.issuer.is_empty() && p.issuer != name {
                     return Err(ApiError::internal(format!("the private layer's key is regulator {name:?}'s, not {:?}'s", p.issuer)));
                 }
-                let audit_path = config.data_dir.join("private").join("audit.log");
                 let mut p = p.clone();
                 p.issuer = name;
-                Some(private::PrivateLayer::open(p, &local, &audit_path)?)
+                Some(private::PrivateLayer::open(p, &local, &config.data_dir.join("private"))?)
             }
         };
         let (chain, applied_events) = match &config.cluster {
@@ -152,6 +159,7 @@ impl Node {
             config,
             metrics,
             private,
+            activity,
             stop: AtomicBool::new(false),
         })
     }

@@ -96,8 +96,10 @@ pub struct PrivateLayer {
     issuer: String,
     key: SigningKey,
     keyring_file: Option<PathBuf>,
-    records: RecordStore,
+    pub(super) records: RecordStore,
     grants: GrantBook,
+    /// Private statistics: analysts, budgets, releases ([`super::dp`]).
+    pub(super) dp: super::dp::DpState,
     audit: zkreg_registry::private::AuditLog,
     /// The last nonce the node used for its own transactions.
     nonce: Mutex<u64>,
@@ -125,24 +127,21 @@ pub struct NewGrant {
 }
 
 impl PrivateLayer {
-    /// Opens the private layer's stores in the node-local store `local` and
-    /// its audit log at `audit_path`.
-    pub fn open(config: PrivateConfig, local: &LocalStore, audit_path: &std::path::Path) -> Result<Self, ApiError> {
+    /// Opens the private layer's files in `dir` (the record store
+    /// `records.log` and the audit log `audit.log`) and its grants in the
+    /// node-local store `local`.
+    pub fn open(config: PrivateConfig, local: &LocalStore, dir: &std::path::Path) -> Result<Self, ApiError> {
         use zkreg_registry::local::LocalTree;
-        let records = RecordStore::new(
-            local.tree(LocalTree::PrivateMeta)?,
-            local.tree(LocalTree::PrivateSealed)?,
-            local.tree(LocalTree::PrivateByHolder)?,
-            config.keyring,
-        );
+        let records = RecordStore::open_migrating(&dir.join("records.log"), config.keyring, local)?;
         records.check_keys().map_err(|e| ApiError::internal(format!("the private layer's {e}")))?;
-        let audit = zkreg_registry::private::AuditLog::open(audit_path).map_err(|e| ApiError::caused("opening the audit log", e))?;
+        let audit = zkreg_registry::private::AuditLog::open(&dir.join("audit.log")).map_err(|e| ApiError::caused("opening the audit log", e))?;
         Ok(PrivateLayer {
             issuer: config.issuer,
             key: config.key,
             keyring_file: config.keyring_file,
             records,
             grants: GrantBook::new(local.tree(LocalTree::Grants)?),
+            dp: super::dp::DpState::open(local)?,
             audit,
             nonce: Mutex::new(0),
             anchored: Mutex::new(0),
@@ -160,11 +159,11 @@ impl PrivateLayer {
     }
 
     /// How many records are sealed under each data key number.
-    pub fn key_usage(&self) -> Result<std::collections::BTreeMap<u32, usize>, ApiError> {
-        Ok(self.records.key_usage()?)
+    pub fn key_usage(&self) -> std::collections::BTreeMap<u32, usize> {
+        self.records.key_usage()
     }
 
-    fn log(&self, action: AuditAction, actor: &[u8; 32], role: &str, record: Option<&RecordId>, detail: &str) -> Result<AuditEvent, ApiError> {
+    pub(super) fn log(&self, action: AuditAction, actor: &[u8; 32], role: &str, record: Option<&RecordId>, detail: &str) -> Result<AuditEvent, ApiError> {
         self.audit.append(action, actor, role, record, detail, now_secs()).map_err(|e| ApiError::caused("writing the audit log", e))
     }
 
@@ -211,7 +210,7 @@ impl Node {
     }
 
     /// Whether `caller` is the active registered key of regulator `issuer`.
-    fn is_regulator(&self, caller: &[u8; 32], issuer: &str) -> bool {
+    pub(super) fn is_regulator(&self, caller: &[u8; 32], issuer: &str) -> bool {
         self.view().registry.regulator_by_key(caller).is_some_and(|r| r.name == issuer)
     }
 
@@ -229,7 +228,7 @@ impl Node {
     }
 
     /// Refuses, audited, a caller that is not this node's regulator.
-    fn regulator_only(&self, p: &PrivateLayer, caller: &[u8; 32], record: Option<&RecordId>, what: &str) -> Result<(), ApiError> {
+    pub(super) fn regulator_only(&self, p: &PrivateLayer, caller: &[u8; 32], record: Option<&RecordId>, what: &str) -> Result<(), ApiError> {
         if self.is_regulator(caller, &p.issuer) {
             Ok(())
         } else {
@@ -274,7 +273,7 @@ impl Node {
     /// holder) or a disclosure (an auditor under a grant).
     pub fn read_record(&self, caller: &[u8; 32], id: &RecordId) -> Result<(RecordMeta, PrivateRecord), ApiError> {
         let p = self.private()?;
-        let Some(meta) = p.records.meta(id)? else {
+        let Some(meta) = p.records.meta(id) else {
             // Only the regulator learns that an id is not stored here.
             if self.is_regulator(caller, &p.issuer) {
                 return Err(ApiError::NotFound(format!("no private record {} on this node", hex::encode(id))));
@@ -284,7 +283,7 @@ impl Node {
         let Some(access) = self.access(p, caller, &meta)? else {
             return Err(p.refuse(caller, Some(id), "read a record"));
         };
-        let opened = p.records.open(id);
+        let opened = p.records.open_record(id);
         let (action, detail) = match (&opened, access) {
             (Err(e), _) => (AuditAction::Read, format!("refused: {}", e.code())),
             (Ok(_), Access::Auditor) => (AuditAction::Disclose, "under a grant".into()),
@@ -298,11 +297,11 @@ impl Node {
     pub fn holder_records(&self, caller: &[u8; 32]) -> Result<Vec<(RecordMeta, PrivateRecord)>, ApiError> {
         let p = self.private()?;
         let mut out = Vec::new();
-        for meta in p.records.by_holder(caller)? {
+        for meta in p.records.by_holder(caller) {
             if meta.purged_at.is_some() {
                 continue;
             }
-            let opened = p.records.open(&meta.id)?;
+            let opened = p.records.open_record(&meta.id)?;
             p.log(AuditAction::Read, caller, "holder", Some(&meta.id), "")?;
             out.push(opened);
         }
@@ -313,7 +312,7 @@ impl Node {
     pub fn list_records(&self, caller: &[u8; 32], after: Option<&RecordId>, limit: usize) -> Result<Vec<RecordMeta>, ApiError> {
         let p = self.private()?;
         self.regulator_only(p, caller, None, "list records")?;
-        Ok(p.records.list(after, limit)?)
+        Ok(p.records.list(after, limit))
     }
 
     /// Sets or lifts the legal hold of record `id`.
@@ -424,7 +423,7 @@ impl Node {
     /// key the node holds, with the next nonce the ledger accepts (sent
     /// again, once, if one of the regulator's own transactions made it
     /// stale meanwhile).
-    fn submit_own(&self, kind: &str, subject_hash: [u8; 32]) -> Result<Receipt, ApiError> {
+    pub(super) fn submit_own(&self, kind: &str, subject_hash: [u8; 32]) -> Result<Receipt, ApiError> {
         let p = self.private()?;
         let signer = p.key.verifying_key().to_bytes();
         for _ in 0..2 {

@@ -69,10 +69,12 @@ impl Node {
             }
         }
         for outcome in &results {
-            self.metrics.record_verification(match outcome {
+            let result = match outcome {
                 Ok(_) => VERIFIED,
                 Err(e) => e.code(),
-            });
+            };
+            self.metrics.record_verification(result);
+            self.count_activity(super::stats::ActivityKind::Verification, result);
         }
         Ok(results)
     }

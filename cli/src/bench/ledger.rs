@@ -24,6 +24,11 @@ pub struct LedgerReport {
     /// Issuances per second: signature checks, execution, batched tree
     /// insert, one atomic sled batch and flush per block.
     pub issue_tps: f64,
+    /// The same blocks applied to a second ledger that keeps no daily
+    /// statistics, interleaved block by block with the first (same run).
+    pub issue_tps_without_stats: f64,
+    /// What keeping the statistics costs: `1 - issue_tps / issue_tps_without_stats`, in percent.
+    pub stats_cost_pct: f64,
     /// Median time to apply and flush one full block.
     pub apply_block_ms: f64,
     /// Transactions per block.
@@ -72,25 +77,40 @@ pub fn ledger(n: u64, progress: impl Fn(&str)) -> anyhow::Result<LedgerReport> {
     let regulator = SigningKey::from_bytes(&[2; 32]);
     let genesis = bench_genesis(&authority, &regulator);
     let dir = tempfile::tempdir()?;
+    let bare_dir = tempfile::tempdir()?;
     let config = MempoolConfig::default();
     let mut ledger = Ledger::open(dir.path(), Some(&genesis))?;
+    let mut bare = Ledger::open(bare_dir.path(), Some(&genesis))?;
+    bare.set_statistics(false);
     progress("signing transactions");
     let txs = issuances(&regulator, &genesis.chain_id, 1, n, 7);
-    progress("applying blocks");
+    progress("applying blocks (with and without statistics, interleaved)");
     let mut block_ms = Vec::new();
-    let start = Instant::now();
+    let (mut with_secs, mut without_secs) = (0.0, 0.0);
     for (i, chunk) in txs.chunks(config.max_block_txs).enumerate() {
-        let proposal = zkreg_registry::BlockProposal { height: ledger.height() + 1, time: genesis.time + i as u64, txs: chunk.to_vec() };
-        let t = Instant::now();
-        let applied = ledger.apply(&proposal)?;
-        if chunk.len() == config.max_block_txs {
-            block_ms.push(t.elapsed().as_secs_f64() * 1e3);
-        }
-        if let Some(r) = applied.receipts.iter().find(|r| r.error.is_some()) {
-            anyhow::bail!("benchmark transaction failed: {:?}", r.error);
+        let proposal = zkreg_registry::BlockProposal { height: ledger.height() + 1, time: genesis.time + i as u64 * 600, txs: chunk.to_vec() };
+        // Alternate which ledger goes first, so neither always meets a warm cache.
+        let order: [bool; 2] = if i % 2 == 0 { [true, false] } else { [false, true] };
+        for keep in order {
+            let target = if keep { &mut ledger } else { &mut bare };
+            let t = Instant::now();
+            let applied = target.apply(&proposal)?;
+            let secs = t.elapsed().as_secs_f64();
+            if let Some(r) = applied.receipts.iter().find(|r| r.error.is_some()) {
+                anyhow::bail!("benchmark transaction failed: {:?}", r.error);
+            }
+            if keep {
+                with_secs += secs;
+                if chunk.len() == config.max_block_txs {
+                    block_ms.push(secs * 1e3);
+                }
+            } else {
+                without_secs += secs;
+            }
         }
     }
-    let issue_tps = n as f64 / start.elapsed().as_secs_f64();
+    let issue_tps = n as f64 / with_secs;
+    let issue_tps_without_stats = n as f64 / without_secs;
     progress("path queries");
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     let picks: Vec<u64> = (0..501).map(|_| rand::Rng::gen_range(&mut rng, 0..n)).collect();
@@ -121,6 +141,8 @@ pub fn ledger(n: u64, progress: impl Fn(&str)) -> anyhow::Result<LedgerReport> {
     Ok(LedgerReport {
         credentials: n,
         issue_tps,
+        issue_tps_without_stats,
+        stats_cost_pct: (1.0 - issue_tps / issue_tps_without_stats) * 100.0,
         apply_block_ms: if block_ms.is_empty() { 0.0 } else { upper_median(block_ms) },
         block_txs: config.max_block_txs,
         path_us,
@@ -134,6 +156,8 @@ pub fn table(r: &LedgerReport) -> String {
     let rows = [
         ("credentials issued", r.credentials.to_string(), ""),
         ("issuance throughput", format!("{:.0} /s", r.issue_tps), ">= 10,000 /s"),
+        ("  the same without daily statistics", format!("{:.0} /s", r.issue_tps_without_stats), ""),
+        ("  cost of the statistics", format!("{:.1} %", r.stats_cost_pct), "<= 5 %"),
         (&*format!("apply + flush a block of {}", r.block_txs), format!("{:.1} ms", r.apply_block_ms), ""),
         ("path query, current root (median)", format!("{:.1} us", r.path_us), ""),
         ("path query, older root (median)", format!("{:.1} us", r.path_at_us), ""),

@@ -15,10 +15,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use zkreg_circuits::field::{fr_to_bytes, fr_to_hex};
-use zkreg_registry::local::LocalTree;
-use zkreg_registry::private::{Keyring, PrivateRecord, RecordStore};
+use zkreg_registry::private::{AuditAction, AuditLog, Keyring, PrivateRecord, RecordStore};
 use zkreg_registry::tx::Issuance;
-use zkreg_registry::{Ledger, LocalStore, MempoolConfig, SignedTransaction, Transaction, TxBody};
+use zkreg_registry::{Ledger, MempoolConfig, SignedTransaction, Transaction, TxBody};
 
 use super::ledger::bench_genesis;
 use super::upper_median;
@@ -83,22 +82,18 @@ fn workload(regulator: &SigningKey, chain_id: &str, n: u64, anchored: bool) -> V
 }
 
 fn open_store(dir: &std::path::Path) -> anyhow::Result<RecordStore> {
-    let local = LocalStore::open(dir)?;
-    Ok(RecordStore::new(
-        local.tree(LocalTree::PrivateMeta)?,
-        local.tree(LocalTree::PrivateSealed)?,
-        local.tree(LocalTree::PrivateByHolder)?,
-        Keyring::single([0x42; 32]),
-    ))
+    Ok(RecordStore::open(&dir.join("private").join("records.log"), Keyring::single([0x42; 32]))?)
 }
 
 /// One issuance run on fresh directories: issuances per second.
 ///
 /// With records, the run is pipelined as in a node: the records of block
-/// `i + 1` are hashed, sealed, stored and flushed on one thread (a node's
+/// `i + 1` are hashed, sealed, stored and audited on one thread (a node's
 /// HTTP workers, as `POST /v1/private/records` calls arrive) while block `i`
 /// is applied on another (the block producer); a block is proposed only
-/// once its own records are on disk.
+/// once its own records and their audit events are on disk. The store and
+/// the audit log are synced once per block: what the node's concurrent
+/// calls get from sled's shared flushes and the audit log's group commit.
 fn issue_run(work: &[(PrivateRecord, SignedTransaction)], with_records: bool) -> anyhow::Result<f64> {
     let authority = SigningKey::from_bytes(&[1; 32]);
     let regulator = SigningKey::from_bytes(&[2; 32]);
@@ -106,12 +101,16 @@ fn issue_run(work: &[(PrivateRecord, SignedTransaction)], with_records: bool) ->
     let dir = tempfile::tempdir()?;
     let mut ledger = Ledger::open(dir.path(), Some(&genesis))?;
     let store = open_store(dir.path())?;
+    let audit = AuditLog::open(&dir.path().join("audit.log"))?;
+    let actor = regulator.verifying_key().to_bytes();
     let store_block = |chunk: &[(PrivateRecord, SignedTransaction)]| -> anyhow::Result<()> {
         if with_records {
             for (record, _) in chunk {
-                store.put(record, genesis.time)?;
+                let meta = store.put(record, genesis.time)?;
+                audit.append_unsynced(AuditAction::Put, &actor, "regulator", Some(&meta.id), &format!("schema {}", record.schema), genesis.time)?;
             }
             store.flush()?;
+            audit.sync()?;
         }
         Ok(())
     };
@@ -159,7 +158,7 @@ pub fn private(n: u64, progress: impl Fn(&str)) -> anyhow::Result<PrivateReport>
     for (record, _) in &anchored[..sample] {
         let id = record.hash();
         let t = Instant::now();
-        std::hint::black_box(store.open(&id)?);
+        std::hint::black_box(store.open_record(&id)?);
         get.push(t.elapsed().as_secs_f64() * 1e6);
     }
 

@@ -1,6 +1,5 @@
 //! `zkreg ceremony`: the multi-party phase 2 of the predicate circuit's
-//! Groth16 setup in the snarkjs `.zkey` format (see the README's runbook),
-//! and `zkreg export snarkjs`: a presentation's Groth16 proofs for snarkjs.
+//! Groth16 setup in the snarkjs `.zkey` format (see the README's runbook).
 
 use std::fs::File;
 use std::io::BufReader;
@@ -11,7 +10,6 @@ use rand::rngs::OsRng;
 use serde_json::json;
 
 use zkreg_verifier::ceremony::{self, PtauFile, R1cs, Zkey};
-use zkreg_verifier::{Presentation, ProofRequest};
 
 use crate::output::{print, with_spinner};
 
@@ -20,17 +18,23 @@ pub const R1CS_FILE: &str = "predicate.r1cs";
 /// The initial zkey `init` writes (no contribution yet).
 pub const INITIAL_ZKEY_FILE: &str = "predicate_0000.zkey";
 
-fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+/// The bytes of the file at `path`; the error names it.
+pub(crate) fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
-fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Writes `bytes` to a new file at `path` (refusing an existing one) and
+/// syncs it; with `owner_only`, a file only its owner may read (on Unix).
+pub(crate) fn write_new(path: &Path, bytes: &[u8], owner_only: bool) -> anyhow::Result<()> {
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .with_context(|| format!("creating {} (it must not exist)", path.display()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if owner_only {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path).with_context(|| format!("creating {} (it must not exist)", path.display()))?;
     f.write_all(bytes).and_then(|()| f.sync_all()).with_context(|| format!("writing {}", path.display()))
 }
 
@@ -49,7 +53,7 @@ fn read_zkey(path: &Path) -> anyhow::Result<Zkey> {
 pub fn dev_ptau(out: &Path, as_json: bool) -> anyhow::Result<()> {
     let r1cs = R1cs::predicate()?;
     let bytes = with_spinner("dev powers of tau", as_json, || ceremony::dev_ptau_for(&r1cs, &mut OsRng))?;
-    write_new(out, &bytes)?;
+    write_new(out, &bytes, false)?;
     print(as_json, json!({"ptau": out, "bytes": bytes.len()}), || format!("wrote {} ({} bytes; for development only)", out.display(), bytes.len()));
     Ok(())
 }
@@ -60,8 +64,8 @@ pub fn init(ptau: &Path, out: &Path, as_json: bool) -> anyhow::Result<()> {
     let mut ptau = open_ptau(ptau)?;
     let zkey = with_spinner("initial zkey of the predicate circuit", as_json, || ceremony::init(&mut ptau, &r1cs))?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    write_new(&out.join(R1CS_FILE), &r1cs.to_bytes())?;
-    write_new(&out.join(INITIAL_ZKEY_FILE), &zkey.to_bytes())?;
+    write_new(&out.join(R1CS_FILE), &r1cs.to_bytes(), false)?;
+    write_new(&out.join(INITIAL_ZKEY_FILE), &zkey.to_bytes(), false)?;
     print(as_json, json!({"r1cs": out.join(R1CS_FILE), "zkey": out.join(INITIAL_ZKEY_FILE)}), || {
         format!("wrote {}/{{{R1CS_FILE},{INITIAL_ZKEY_FILE}}}: pass {INITIAL_ZKEY_FILE} to the first contributor", out.display())
     });
@@ -75,7 +79,7 @@ pub fn contribute(input: &Path, out: &Path, name: &str, as_json: bool) -> anyhow
     // Contributing on top of a broken transcript would waste the contribution.
     ceremony::verify_contributions(&previous).with_context(|| format!("{} holds a bad contribution", input.display()))?;
     let (zkey, hash) = with_spinner("contributing", as_json, || ceremony::contribute(&previous, name, &mut OsRng))?;
-    write_new(out, &zkey.to_bytes())?;
+    write_new(out, &zkey.to_bytes(), false)?;
     print(as_json, json!({"zkey": out, "name": name, "contribution": hash.to_string()}), || {
         format!("wrote {}\ncontribution hash (publish it):\n{}", out.display(), hash.snarkjs_layout())
     });
@@ -116,42 +120,6 @@ pub fn finalize(zkey: &Path, out: &Path, as_json: bool) -> anyhow::Result<()> {
             out.display(),
             zkey.contributions.len(),
             hex::encode(fp)
-        )
-    });
-    Ok(())
-}
-
-/// `zkreg export snarkjs`: for each Groth16 proof of a presentation, the
-/// proof and its public signals under the request, and the verification key.
-pub fn export_snarkjs(presentation: &Path, request: &Path, keys: &Path, out: &Path, as_json: bool) -> anyhow::Result<()> {
-    let presentation: Presentation = serde_json::from_slice(&read(presentation)?).context("not a presentation")?;
-    let request: ProofRequest = serde_json::from_slice(&read(request)?).context("not a proof request")?;
-    if presentation.challenge != request.challenge {
-        anyhow::bail!("the presentation answers another request (its challenge differs)");
-    }
-    let vk = zkreg_prover::keys::load_verifying_key(&keys.join(zkreg_prover::keys::VERIFYING_KEY_FILE))?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let write = |name: &str, value: &serde_json::Value| -> anyhow::Result<()> {
-        let path = out.join(name);
-        std::fs::write(&path, serde_json::to_vec_pretty(value)?).with_context(|| format!("writing {}", path.display()))
-    };
-    write("verification_key.json", &zkreg_verifier::snarkjs::verifying_key_json(&vk))?;
-    let mut written = Vec::new();
-    for (i, proof) in presentation.proofs.iter().enumerate() {
-        let zkreg_circuits::presentation::CredentialProof::Groth16(p) = proof else { continue };
-        let decoded = zkreg_verifier::groth16::decode_proof_hex(&p.proof).with_context(|| format!("proof {i} is not a Groth16 proof"))?;
-        let public = p.public_inputs(&request).with_context(|| format!("proof {i} does not fit the request"))?;
-        write(&format!("proof_{i}.json"), &zkreg_verifier::snarkjs::proof_json(&decoded))?;
-        write(&format!("public_{i}.json"), &zkreg_verifier::snarkjs::public_json(&public.to_field_elements()))?;
-        written.push(i);
-    }
-    if written.is_empty() {
-        anyhow::bail!("the presentation has no Groth16 proof (Bulletproofs proofs have no snarkjs form)");
-    }
-    print(as_json, json!({"dir": out, "proofs": written}), || {
-        format!(
-            "wrote {}/verification_key.json and proof_<i>.json, public_<i>.json for proof(s) {written:?}\ncheck one with: snarkjs groth16 verify verification_key.json public_0.json proof_0.json",
-            out.display()
         )
     });
     Ok(())

@@ -89,6 +89,7 @@ pub fn run(dir: &Path, listen: &str, keys: Option<&Path>, nodes: usize) -> anyho
         let registration = std::thread::spawn(move || register(&register_url, &setup));
         actix_web::rt::task::spawn_blocking(move || registration.join()).await.map_err(|e| anyhow::anyhow!("{e}"))?.map_err(|_| anyhow::anyhow!("registration panicked"))??;
         println!("zkreg dev node on {url} (data in {}/data); verifying key registered; {}/bank.key registered as verifier `{DEV_VERIFIER}`.", dir.display(), dir.display());
+        println!("explorer: {url}/");
         print_next_steps(dir, &keys_dir, &url);
         println!("Ctrl-C stops the node.");
         server.await.map_err(|e| anyhow::anyhow!("{e}"))??;
@@ -171,6 +172,7 @@ fn run_cluster(dir: &Path, listen: &str, keys_dir: &Path, node_keys: Vec<(u64, S
     for (id, addr) in &peers {
         println!("  node {id}: http://{addr}");
     }
+    println!("explorer: {url}/");
     println!("Verifying key registered; {}/bank.key registered as verifier `{DEV_VERIFIER}`.", dir.display());
     println!("  zkreg cluster status --node {url}");
     print_next_steps(dir, keys_dir, &url);

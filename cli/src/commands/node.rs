@@ -18,6 +18,7 @@ pub fn run(config: Option<&Path>, flags: NodeSettings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let (node, server) = zkreg_api::start(config, listener)?;
         eprintln!("zkreg node listening on http://{}", node.addr);
+        eprintln!("explorer: http://{}/", node.addr);
         server.await?;
         node.stop().await;
         Ok::<_, anyhow::Error>(())

@@ -1,15 +1,19 @@
 //! `zkreg prove`: the holder proves locally that the wallet satisfies a
 //! request.
 
+use std::cell::RefCell;
 use std::path::Path;
 
 use anyhow::Context;
+use ark_bn254::Fr;
 use rand::rngs::OsRng;
 use serde_json::json;
 
 use zkreg_api::client::{check_keys_against_ledger, BucketPaths, Client};
 use zkreg_prover::wallet::encryption::Passphrase;
-use zkreg_prover::{build_presentation, HeldCredential, PredicateProver};
+use zkreg_circuits::presentation::{CredentialProof, Presentation};
+use zkreg_circuits::tree::MerklePath;
+use zkreg_prover::{build_presentation, CredentialOpening, HeldCredential, PathSource, PredicateProver, PresentationError, ProofStatement, ProveError};
 use zkreg_verifier::ProofRequest;
 
 use super::today;
@@ -33,6 +37,146 @@ fn check_request_origin(client: &Client, request: &ProofRequest) -> anyhow::Resu
     Ok(verifier.clone())
 }
 
+/// Reads a proof request file.
+pub fn read_request(path: &Path) -> anyhow::Result<ProofRequest> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is not a proof request", path.display()))
+}
+
+/// A wallet ready to answer a request: what `zkreg prove` and `zkreg export
+/// wtns` establish before any proving work, so that both answer the same
+/// requests with the same credentials, and refuse the same ones.
+pub struct Answering {
+    /// The node the ledger is read from.
+    pub client: Client,
+    /// The holder's wallet.
+    pub wallet: zkreg_prover::Wallet,
+    /// Its credentials of both kinds, in the order the prover tries them.
+    pub held: Vec<HeldCredential>,
+    /// The registered verifier the request comes from.
+    pub verifier: zkreg_prover::RegisteredVerifier,
+    /// A prover over the keys the ledger registered.
+    pub prover: PredicateProver,
+}
+
+impl Answering {
+    /// Opens the wallet, then checks with the ledger that the keys in `keys`
+    /// are the registered setup and that `request` comes from the
+    /// registered verifier it names (in that order; nothing else is asked
+    /// of the node before the keys pass).
+    pub fn open(node: &str, wallet_path: &Path, passphrase: &Passphrase, keys: &Path, request: &ProofRequest, as_json: bool) -> anyhow::Result<Self> {
+        let (f, wallet) = WalletFile::read(wallet_path, passphrase)?;
+        let pk = zkreg_prover::keys::load_proving_key(&keys.join(zkreg_prover::keys::PROVING_KEY_FILE))?;
+        let client = Client::new(node);
+        check_keys_against_ledger(&client, &pk)?;
+        let verifier = check_request_origin(&client, request)?;
+        if !as_json {
+            eprintln!("request from registered verifier `{}` (key {}), scope {}", verifier.name, hex::encode(verifier.key), request.scope);
+        }
+        let prover = PredicateProver::new(pk)?;
+        let held = f.credentials.into_iter().map(HeldCredential::Groth16).chain(f.range_credentials.into_iter().map(HeldCredential::Bulletproofs)).collect();
+        Ok(Answering { client, wallet, held, verifier, prover })
+    }
+
+    /// Builds the presentation for `request`, taking each Groth16
+    /// credential's path from `paths`.
+    pub fn presentation<P: PathSource>(&self, request: &ProofRequest, paths: &P) -> anyhow::Result<Presentation> {
+        build_presentation(&self.prover, &self.wallet, request, &self.held, paths, today(), &mut OsRng).map_err(explain)
+    }
+
+    /// The Groth16 credential, Merkle path and root `zkreg prove` would use
+    /// for predicate `index` of `request` (validated, its predicate a
+    /// Groth16 one), without proving.
+    pub fn groth16_selection<P: PathSource>(&self, request: &ProofRequest, index: usize, paths: &P) -> anyhow::Result<Groth16Selection> {
+        let spec = request.predicates.get(index).with_context(|| format!("the request has no predicate {index}"))?;
+        // `build_presentation` is where `zkreg prove` picks a credential for
+        // each predicate (in isolation from the other predicates). Run on
+        // this predicate alone, with a path source that ends the run once the
+        // chosen credential's path is fetched, the choice is prove's own and
+        // no proof is made.
+        let alone = ProofRequest { predicates: vec![spec.clone()], ..request.clone() };
+        let stop = StopAtPath { paths, taken: RefCell::new(None) };
+        let today = today();
+        let outcome = build_presentation(&self.prover, &self.wallet, &alone, &self.held, &stop, today, &mut OsRng);
+        let Some((leaf, path, root)) = stop.taken.into_inner() else {
+            return Err(match outcome {
+                Err(PresentationError::NoCredential(_)) => explain(PresentationError::NoCredential(index)),
+                Err(e) => explain(e),
+                Ok(_) => anyhow::anyhow!("predicate {index} is not answered with a Groth16 proof"),
+            });
+        };
+        // The wallet holds one opening per leaf; a second one claiming the
+        // same leaf would be refused by the native checks of `circuit_for`.
+        let opening = self
+            .held
+            .iter()
+            .find_map(|h| match h {
+                HeldCredential::Groth16(o) if o.leaf_index == Some(leaf) => Some(o.clone()),
+                _ => None,
+            })
+            .with_context(|| format!("no credential of the wallet is at leaf {leaf}"))?;
+        let (lo, hi) = spec.operator.bounds()?;
+        let statement = ProofStatement { lo, hi, today, scope: request.scope_field(), challenge: request.challenge_field() };
+        Ok(Groth16Selection { opening, path, root, statement })
+    }
+
+    /// Paths from whole buckets of the node's tree, asked for by their first
+    /// leaf and verified against the node's root window.
+    pub fn bucket_paths(&self, levels: usize) -> BucketPaths<'_> {
+        BucketPaths { client: &self.client, levels }
+    }
+
+    /// With the chain's genesis: each of `roots` must be one a majority of
+    /// the consortium signed (nothing to check when it names no consortium).
+    pub fn check_roots_attested(&self, genesis: Option<&Path>, roots: impl IntoIterator<Item = Fr>, as_json: bool) -> anyhow::Result<()> {
+        let consortium = genesis.map(crate::files::read_genesis).transpose()?.map(|g| g.consortium_keys()).transpose().map_err(|e| anyhow::anyhow!("the genesis' consortium: {e}"))?;
+        let Some(consortium) = consortium.filter(|c| !c.is_empty()) else { return Ok(()) };
+        for root in roots {
+            let height = self.client.attested_root(&root, &consortium, std::time::Duration::from_secs(10))?;
+            if !as_json {
+                eprintln!("root of block {height} signed by a majority of the consortium");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What answers one Groth16 predicate: the credential, its Merkle path, the
+/// root the path opens to (one of the node's recent roots) and the statement.
+pub struct Groth16Selection {
+    /// The credential's opening.
+    pub opening: CredentialOpening,
+    /// Its path in the ledger's tree.
+    pub path: MerklePath,
+    /// The root the path opens to.
+    pub root: Fr,
+    /// The statement the proof is of, as `zkreg prove` makes it.
+    pub statement: ProofStatement,
+}
+
+/// Fetches one path from `paths`, keeps it, and then fails, so that
+/// `build_presentation` stops before proving.
+struct StopAtPath<'a, P> {
+    paths: &'a P,
+    taken: RefCell<Option<(u64, MerklePath, Fr)>>,
+}
+
+impl<P: PathSource> PathSource for StopAtPath<'_, P> {
+    fn path(&self, leaf_index: u64) -> Result<(MerklePath, Fr), String> {
+        let (path, root) = self.paths.path(leaf_index)?;
+        *self.taken.borrow_mut() = Some((leaf_index, path, root));
+        Err("stopped once the path was fetched".into())
+    }
+}
+
+/// A presentation error, with the likely cause of a credential missing from the tree.
+pub fn explain(e: PresentationError) -> anyhow::Error {
+    match e {
+        PresentationError::Groth16(ProveError::NotInTree) => anyhow::anyhow!("{e}: the credential is no longer in the ledger's tree (revoked?)"),
+        e => e.into(),
+    }
+}
+
 /// `zkreg prove`: entirely local except for reading the ledger: the
 /// verifier registry (the request must come from the verifier it names), the
 /// registered verifying key's fingerprint (the proving key must match it),
@@ -51,49 +195,21 @@ pub fn run(
     genesis: Option<&Path>,
     as_json: bool,
 ) -> anyhow::Result<()> {
-    let (f, wallet) = WalletFile::read(wallet_path, passphrase)?;
-    let request: ProofRequest = serde_json::from_slice(&std::fs::read(request_path).with_context(|| format!("reading {}", request_path.display()))?)
-        .with_context(|| format!("{} is not a proof request", request_path.display()))?;
+    let request = read_request(request_path)?;
     if out.exists() {
         anyhow::bail!("{} exists; not overwriting it", out.display());
     }
-    let pk = zkreg_prover::keys::load_proving_key(&keys.join(zkreg_prover::keys::PROVING_KEY_FILE))?;
-    let client = Client::new(node);
-    // Before any proving work: the keys must be the setup the ledger registered,
-    // and the request must come from the registered verifier it names.
-    check_keys_against_ledger(&client, &pk)?;
-    let verifier = check_request_origin(&client, &request)?;
-    if !as_json {
-        eprintln!("request from registered verifier `{}` (key {}), scope {}", verifier.name, hex::encode(verifier.key), request.scope);
-    }
-    let prover = PredicateProver::new(pk)?;
-    let held: Vec<HeldCredential> =
-        f.credentials.into_iter().map(HeldCredential::Groth16).chain(f.range_credentials.into_iter().map(HeldCredential::Bulletproofs)).collect();
-    // Asks for whole buckets by their first leaf and verifies them against the node's root window.
-    let paths = BucketPaths { client: &client, levels: bucket_levels };
+    let answering = Answering::open(node, wallet_path, passphrase, keys, &request, as_json)?;
     let started = std::time::Instant::now();
-    let presentation = with_spinner("proving", as_json, || build_presentation(&prover, &wallet, &request, &held, &paths, today(), &mut OsRng))
-        .map_err(|e| match e {
-            zkreg_prover::PresentationError::Groth16(zkreg_prover::ProveError::NotInTree) => {
-                anyhow::anyhow!("{e}: the credential is no longer in the ledger's tree (revoked?)")
-            }
-            e => e.into(),
-        })?;
+    let presentation = with_spinner("proving", as_json, || answering.presentation(&request, &answering.bucket_paths(bucket_levels)))?;
     let ms = started.elapsed().as_secs_f64() * 1e3;
-    // With the genesis: every root used must be one a majority of the consortium signed.
-    let consortium = genesis.map(crate::files::read_genesis).transpose()?.map(|g| g.consortium_keys()).transpose().map_err(|e| anyhow::anyhow!("the genesis' consortium: {e}"))?;
-    if let Some(consortium) = consortium.filter(|c| !c.is_empty()) {
-        for proof in &presentation.proofs {
-            if let zkreg_circuits::presentation::CredentialProof::Groth16(p) = proof {
-                let height = client.attested_root(&p.root, &consortium, std::time::Duration::from_secs(10))?;
-                if !as_json {
-                    eprintln!("root of block {height} signed by a majority of the consortium");
-                }
-            }
-        }
-    }
+    let roots = presentation.proofs.iter().filter_map(|proof| match proof {
+        CredentialProof::Groth16(p) => Some(p.root),
+        CredentialProof::Bulletproofs(_) => None,
+    });
+    answering.check_roots_attested(genesis, roots, as_json)?;
     write_new(out, &serde_json::to_vec_pretty(&presentation)?)?;
-    let answer = json!({"presentation_file": out, "verifier": verifier.name, "scope": request.scope, "proofs": presentation.proofs.len(), "ms": (ms * 10.0).round() / 10.0});
+    let answer = json!({"presentation_file": out, "verifier": answering.verifier.name, "scope": request.scope, "proofs": presentation.proofs.len(), "ms": (ms * 10.0).round() / 10.0});
     print(as_json, answer, || format!("presentation written to {} ({} proof(s), {ms:.0} ms)", out.display(), presentation.proofs.len()));
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The audit log: every read, disclosure, grant, refusal, hold and purge of
-//! a private record, as a hash chain in an append-only file, one JSON event
+//! a private record, and every private-statistics query, as a hash chain in an append-only file, one JSON event
 //! per line.
 //!
 //! Event `n` carries `prev`, the hash of event `n - 1` (zeros for event 0),
@@ -29,7 +29,8 @@ use zkreg_circuits::constants::AUDIT_EVENT_DOMAIN;
 use super::PrivateError;
 use crate::tx::encode;
 
-/// What an audit event records.
+/// What an audit event records. New actions go at the end: an event's hash
+/// encodes the action's position, so reordering would break every stored log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
@@ -53,6 +54,11 @@ pub enum AuditAction {
     Rotate,
     /// The audit log itself was read.
     ReadLog,
+    /// The regulator granted an analyst a privacy budget (private statistics).
+    AnalystGrant,
+    /// An analyst's differentially private query was answered (its dataset,
+    /// attribute, bins, epsilon and the budget left; never a count).
+    StatsQuery,
 }
 
 /// One event of the log, as stored (one JSON line).
@@ -67,7 +73,7 @@ pub struct AuditEvent {
     pub action: AuditAction,
     /// The key that made the call, hex (the node's own for its own acts).
     pub actor: String,
-    /// The caller's role for this call: `regulator`, `holder`, `auditor`, `other`.
+    /// The caller's role for this call: `regulator`, `holder`, `auditor`, `analyst`, `other`.
     pub role: String,
     /// The record concerned, hex, if one.
     pub record: Option<String>,
@@ -193,6 +199,10 @@ struct Tail {
 pub struct AuditLog {
     path: PathBuf,
     tail: Mutex<Tail>,
+    /// A second handle on the file, to sync it without holding the tail,
+    /// and how many events are known to be on disk: concurrent appends
+    /// share one sync (group commit).
+    synced: Mutex<(File, u64)>,
 }
 
 impl AuditLog {
@@ -219,7 +229,8 @@ impl AuditLog {
             Some(e) => (e.seq + 1, e.compute_hash(), e.time),
             None => (0, [0; 32], 0),
         };
-        Ok(AuditLog { path: path.to_owned(), tail: Mutex::new(Tail { file, next_seq, head, last_time }) })
+        let sync_handle = file.try_clone()?;
+        Ok(AuditLog { path: path.to_owned(), tail: Mutex::new(Tail { file, next_seq, head, last_time }), synced: Mutex::new((sync_handle, next_seq)) })
     }
 
     /// Where the log is.
@@ -227,8 +238,48 @@ impl AuditLog {
         &self.path
     }
 
-    /// Appends an event and syncs it to disk before returning it.
+    /// Appends an event and syncs it to disk before returning it. Appends
+    /// made meanwhile by other threads are synced by the same call.
     pub fn append(
+        &self,
+        action: AuditAction,
+        actor: &[u8; 32],
+        role: &str,
+        record: Option<&[u8; 32]>,
+        detail: &str,
+        now: u64,
+    ) -> Result<AuditEvent, PrivateError> {
+        let event = self.append_unsynced(action, actor, role, record, detail, now)?;
+        self.sync_through(event.seq)?;
+        Ok(event)
+    }
+
+    /// Syncs every event appended so far.
+    pub fn sync(&self) -> Result<(), PrivateError> {
+        let last = self.tail.lock().unwrap_or_else(|e| e.into_inner()).next_seq;
+        match last.checked_sub(1) {
+            Some(seq) => self.sync_through(seq),
+            None => Ok(()),
+        }
+    }
+
+    /// Syncs the log up to event `seq` at least, unless another thread
+    /// already has.
+    fn sync_through(&self, seq: u64) -> Result<(), PrivateError> {
+        let mut synced = self.synced.lock().unwrap_or_else(|e| e.into_inner());
+        if synced.1 > seq {
+            return Ok(());
+        }
+        // Everything written before the sync starts is covered by it.
+        let written = self.tail.lock().unwrap_or_else(|e| e.into_inner()).next_seq;
+        synced.0.sync_data()?;
+        synced.1 = written;
+        Ok(())
+    }
+
+    /// Appends an event without syncing it: it is on disk only after
+    /// [`AuditLog::sync`] (for a writer that syncs once for many events).
+    pub fn append_unsynced(
         &self,
         action: AuditAction,
         actor: &[u8; 32],
@@ -255,7 +306,6 @@ impl AuditLog {
         let mut line = serde_json::to_vec(&event).map_err(|e| PrivateError::Storage(e.to_string()))?;
         line.push(b'\n');
         tail.file.write_all(&line)?;
-        tail.file.sync_data()?;
         tail.next_seq += 1;
         tail.head = hash;
         tail.last_time = event.time;

@@ -8,19 +8,26 @@
 //! - [`keyring`]: the data keys and the AEAD that seals a record.
 //! - [`grant`]: an auditor's time-limited access to records or a schema.
 //! - [`audit`]: the audit log, its verification and its anchors.
+//! - [`dp`], [`analyst`]: private statistics: differentially private
+//!   histograms of the records for analysts granted a privacy budget, and
+//!   the ledger of what each spent.
 //!
 //! Nothing here reaches the replicated chain except hashes: the record
 //! hash, the grant hash, the audit log's head.
 
+pub mod analyst;
 pub mod audit;
+pub mod dp;
 pub mod grant;
 pub mod keyring;
 pub mod record;
+pub mod store;
 
 pub use audit::{AuditAction, AuditEvent, AuditFault, AuditLog};
 pub use grant::{Grant, GrantScope};
 pub use keyring::{Keyring, RecordId, Sealed};
-pub use record::{PrivateRecord, RecordMeta, RecordStore};
+pub use record::{PrivateRecord, RecordMeta};
+pub use store::RecordStore;
 
 /// Why a private-layer operation failed, each with a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 
 pub mod bank;
 pub mod cluster;
+pub mod dp;
 pub mod governance;
 pub mod operations;
 pub mod private;
@@ -58,6 +59,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(endpoint("/buckets/{leaf}", Method::GET, public::bucket))
                 .service(endpoint("/credentials/{commitment}", Method::GET, public::credential))
                 .service(endpoint("/stats", Method::GET, public::stats))
+                .service(endpoint("/stats/daily", Method::GET, public::daily_stats))
+                .service(endpoint("/stats/activity", Method::GET, public::activity_stats))
                 .service(endpoint("/governance/proposals", Method::GET, governance::proposals))
                 .service(endpoint("/governance/proposals/{id}", Method::GET, governance::proposal))
                 .service(endpoint("/anchors/{record_hash}", Method::GET, public::anchor))
@@ -83,8 +86,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(endpoint("/private/records/{id}/purge", Method::POST, private::purge_record))
                 .service(endpoint("/private/grants", Method::POST, private::grant))
                 .service(endpoint("/private/rotate", Method::POST, private::rotate))
-                .service(endpoint("/private/audit", Method::GET, private::audit)),
+                .service(endpoint("/private/audit", Method::GET, private::audit))
+                .service(endpoint("/stats/private/analysts", Method::POST, dp::grant_analyst))
+                .service(endpoint("/stats/private/query", Method::POST, dp::query))
+                .service(endpoint("/stats/private/budget", Method::GET, dp::budget))
+                .service(endpoint("/stats/private/releases", Method::GET, dp::releases)),
         )
+        // The web explorer's HTML pages at `/` (GET only), see `crate::http::explorer`.
+        .configure(crate::http::explorer::configure)
         .default_service(web::route().to(not_found));
 }
 
@@ -131,6 +140,6 @@ async fn not_found() -> Result<HttpResponse> {
 
 /// Runs blocking service work (the ledger's lock, disk, proofs) off the
 /// HTTP workers, so a worker waiting for it does not stall the calls it serves.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     web::block(work).await.map_err(|e| ApiError::caused("a blocking task", e))?
 }

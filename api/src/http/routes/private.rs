@@ -31,7 +31,7 @@ const SMALL_BODY: usize = 64;
 
 /// A signed call: reads a body of at most `limit` bytes, authenticates its
 /// signer over the exact bytes (any key), and returns the body and the key.
-async fn signed(req: &HttpRequest, payload: web::Payload, node: &web::Data<Node>, limit: usize) -> Result<(web::Bytes, [u8; 32])> {
+pub(super) async fn signed(req: &HttpRequest, payload: web::Payload, node: &web::Data<Node>, limit: usize) -> Result<(web::Bytes, [u8; 32])> {
     let body = payload.to_bytes_limited(limit).await.map_err(|_| ApiError::TooLarge)?.map_err(|e| ApiError::bad("bad_body", e))?;
     let target = req.uri().path_and_query().map_or_else(|| req.uri().path(), |p| p.as_str());
     let call = SignedCall { method: req.method().as_str(), target, body: &body, headers: &RequestHeaders(req.headers()) };
@@ -40,7 +40,7 @@ async fn signed(req: &HttpRequest, payload: web::Payload, node: &web::Data<Node>
 }
 
 /// A signed call with a JSON body.
-async fn signed_json<T: DeserializeOwned>(req: &HttpRequest, payload: web::Payload, node: &web::Data<Node>) -> Result<(T, [u8; 32])> {
+pub(super) async fn signed_json<T: DeserializeOwned>(req: &HttpRequest, payload: web::Payload, node: &web::Data<Node>) -> Result<(T, [u8; 32])> {
     let (body, key) = signed(req, payload, node, node.config().max_body_bytes).await?;
     let is_json = req.mime_type().ok().flatten().is_some_and(|m| m.subtype().as_str() == "json");
     if !is_json {
@@ -50,7 +50,7 @@ async fn signed_json<T: DeserializeOwned>(req: &HttpRequest, payload: web::Paylo
 }
 
 /// A record id in a path or body: 64 hex digits.
-fn record_id(s: &str) -> Result<RecordId> {
+pub(super) fn record_id(s: &str) -> Result<RecordId> {
     hex::decode(s.trim_start_matches("0x"))
         .ok()
         .and_then(|b| b.try_into().ok())

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use zkreg_circuits::ids::{Commitment, TxId};
 
 use super::{blocking, Result};
+use crate::dto::stats::{ActivityQuery, ActivityStats, DailyQuery, DailyStats};
 use crate::dto::{Block, BucketAnswer, Credential, Issuer, PathAnswer, Root, Schema, Stats, Status, TxReceipt, Verifier, VerifyingKey};
 use crate::error::ApiError;
 use crate::service::chain::DEFAULT_BUCKET_LEVELS;
@@ -146,8 +147,28 @@ pub async fn audit_events(node: web::Data<Node>, key: web::Path<String>) -> Resu
     Ok(HttpResponse::Ok().json(events))
 }
 
-/// Credentials issued and revoked, per issuer and schema.
+/// Credentials issued, revoked and active, per issuer and schema, per
+/// schema and per issuer, at the tip.
 #[utoipa::path(get, path = "/v1/stats", tag = "public", responses((status = 200, body = Stats)))]
 pub async fn stats(node: web::Data<Node>) -> HttpResponse {
     HttpResponse::Ok().json(node.stats())
+}
+
+/// Issuance per day (UTC, by block time), zeros included: every
+/// credential, or one issuer's, or one schema's. At most 366 days; by
+/// default the 30 days up to the tip block's day.
+#[utoipa::path(get, path = "/v1/stats/daily", tag = "public", params(DailyQuery), responses((status = 200, body = DailyStats)))]
+pub async fn daily_stats(node: web::Data<Node>, q: web::Query<DailyQuery>) -> Result<HttpResponse> {
+    let series = blocking(move || node.daily_stats(&q)).await?;
+    Ok(HttpResponse::Ok().json(series))
+}
+
+/// Proof requests and verifications (by outcome: `verified` or the
+/// refusal's code) that this node answered, per day (UTC), zeros
+/// included. Each node counts the calls it served. At most 366 days; by
+/// default the last 30.
+#[utoipa::path(get, path = "/v1/stats/activity", tag = "public", params(ActivityQuery), responses((status = 200, body = ActivityStats)))]
+pub async fn activity_stats(node: web::Data<Node>, q: web::Query<ActivityQuery>) -> Result<HttpResponse> {
+    let series = blocking(move || node.activity_stats(&q)).await?;
+    Ok(HttpResponse::Ok().json(series))
 }

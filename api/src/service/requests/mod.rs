@@ -356,7 +356,9 @@ impl Node {
     /// verifier `caller`, if someone could answer it and the verifier is
     /// within its open-request limit.
     pub fn create_request(&self, body: NewRequest, caller: &Caller) -> Result<ProofRequest, ApiError> {
-        self.requests.create(body, caller, &self.view().registry, now_secs())
+        let request = self.requests.create(body, caller, &self.view().registry, now_secs())?;
+        self.count_activity(crate::service::stats::ActivityKind::Request, "");
+        Ok(request)
     }
 }
 

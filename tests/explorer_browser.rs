@@ -1,0 +1,626 @@
+//! The web explorer in a real browser: a node on port 0 with credentials
+//! of two schemas (one revoked), a proof request and verifications, and
+//! differentially private releases over its regulator's records; every
+//! explorer page opened in headless Chromium (Debian's `chromium`), its DOM
+//! checked against the JSON API's numbers, and a screenshot saved under
+//! `target/tmp/explorer/`. And, without a browser, the pages' HTTP manners:
+//! statuses, HTML error pages, security headers, escaping, the JSON API
+//! untouched.
+//!
+//! Chromium is `ZKREG_CHROMIUM` or `chromium` on `PATH`; without it the
+//! browser test prints a note and passes, unless `ZKREG_REQUIRE_CHROMIUM=1`
+//! (CI sets it), then it fails.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use common::*;
+use ed25519_dalek::SigningKey;
+use zkreg_api::dto::dp::{BinsBody, DpQueryBody, NewAnalystBody};
+use zkreg_api::dto::private::PrivateRecordBody;
+use zkreg_api::service::private::PrivateConfig;
+use zkreg_circuits::field::{fr_to_bytes, fr_to_hex};
+use zkreg_prover::{CredentialOpening, Wallet};
+use zkreg_registry::private::{Keyring, PrivateRecord};
+use zkreg_registry::tx::Issuance;
+use zkreg_registry::{Transaction, TxBody};
+use zkreg_suite::rng;
+
+// ---------------------------------------------------------------------------
+// Chromium
+
+/// How long one browser run may take before it is killed.
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The browser to drive, if there is one.
+fn chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("ZKREG_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("chromium")).find(|p| p.is_file())
+}
+
+/// Headless Chromium with a profile of its own, each run bounded in time.
+struct Browser {
+    bin: PathBuf,
+    profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Runs the browser on `url` with `extra` arguments; its standard output.
+    fn run(&self, url: &str, extra: &[String]) -> String {
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.push(format!("--user-data-dir={}", self.profile.path().display()));
+        args.extend(extra.iter().cloned());
+        args.push(url.to_owned());
+        let log = self.profile.path().join("stderr.log");
+        let mut child = Command::new(&self.bin)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", self.bin.display()));
+        // Read the output as it comes (a DOM is larger than a pipe's buffer).
+        let mut stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut out = String::new();
+            let _ = stdout.read_to_string(&mut out);
+            out
+        });
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > BROWSER_TIMEOUT {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("chromium took more than {BROWSER_TIMEOUT:?} on {url}; its log: {}", std::fs::read_to_string(&log).unwrap_or_default());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let out = reader.join().unwrap();
+        assert!(status.success(), "chromium failed on {url} ({status}); its log: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        out
+    }
+
+    /// The page's DOM after loading, serialised.
+    fn dom(&self, url: &str) -> String {
+        let dom = self.run(url, &["--dump-dom".into()]);
+        assert!(dom.contains("</html>"), "no DOM from {url}: {dom}");
+        dom
+    }
+
+    /// A screenshot of the page's first `height` pixels, 1280 wide, to `path`.
+    fn screenshot(&self, url: &str, path: &Path, height: u32) {
+        let _ = std::fs::remove_file(path);
+        self.run(url, &[format!("--screenshot={}", path.display()), format!("--window-size=1280,{height}")]);
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 10_000, "the screenshot of {url} at {} is {size} bytes", path.display());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Reading a serialised DOM (no parser: the explorer marks its numbers)
+
+const VOID: [&str; 6] = ["br", "input", "meta", "link", "img", "hr"];
+
+fn decode(text: &str) -> String {
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&nbsp;", " ").replace("&amp;", "&")
+}
+
+/// Where the element whose start tag holds `marker` (searched from `from`
+/// on) starts, where the marker is, and where the element ends.
+fn element_at(dom: &str, marker: &str, from: usize) -> Option<(usize, usize, usize)> {
+    let at = dom[from..].find(marker)? + from;
+    let start = dom[..at].rfind('<')?;
+    let mut i = dom[at..].find('>')? + at + 1;
+    let mut depth = 1;
+    while let Some(next) = dom[i..].find('<').map(|n| n + i) {
+        let end = dom[next..].find('>')? + next;
+        let tag = &dom[next + 1..end];
+        if tag.starts_with('/') {
+            depth -= 1;
+            if depth == 0 {
+                return Some((start, at, end + 1));
+            }
+        } else {
+            let name = tag.split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("");
+            if !VOID.contains(&name) && !tag.ends_with('/') {
+                depth += 1;
+            }
+        }
+        i = end + 1;
+    }
+    None
+}
+
+/// The outer HTML of the first element whose start tag holds `marker`.
+fn element<'a>(dom: &'a str, marker: &str) -> &'a str {
+    let (start, _, end) = element_at(dom, marker, 0).unwrap_or_else(|| panic!("no element with {marker}"));
+    &dom[start..end]
+}
+
+/// Every element whose start tag holds `marker`, in order.
+fn elements<'a>(dom: &'a str, marker: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some((start, at, end)) = element_at(dom, marker, from) {
+        out.push(&dom[start..end]);
+        from = at + 1;
+    }
+    out
+}
+
+/// The text of an element's outer HTML, whitespace collapsed.
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        match rest[open..].find('>') {
+            Some(close) => rest = &rest[open + close + 1..],
+            None => break,
+        }
+    }
+    out.push_str(rest);
+    decode(&out).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The text of the first element whose start tag holds `marker`.
+fn text(dom: &str, marker: &str) -> String {
+    text_of(element(dom, marker))
+}
+
+/// The number in the text of the first element holding `marker` (separators ignored).
+fn number(dom: &str, marker: &str) -> u64 {
+    let t = text(dom, marker);
+    let digits: String = t.chars().take_while(|c| c.is_ascii_digit() || *c == ',').filter(|c| *c != ',').collect();
+    digits.parse().unwrap_or_else(|_| panic!("{marker}: {t:?} is not a number"))
+}
+
+/// The values of attribute `attr` in `html`, in order.
+fn attrs(html: &str, attr: &str) -> Vec<String> {
+    let key = format!(" {attr}=\"");
+    html.match_indices(&key)
+        .map(|(i, _)| {
+            let v = &html[i + key.len()..];
+            decode(&v[..v.find('"').unwrap()])
+        })
+        .collect()
+}
+
+/// The values of series `series` in the chart `chart`, column by column.
+fn series(dom: &str, chart: &str, series: &str) -> Vec<i64> {
+    let figure = element(dom, &format!("data-chart=\"{chart}\""));
+    let key = format!("data-series=\"{series}\" data-value=\"");
+    figure
+        .match_indices(&key)
+        .map(|(i, _)| {
+            let v = &figure[i + key.len()..];
+            v[..v.find('"').unwrap()].parse().unwrap()
+        })
+        .collect()
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("{v} is not a count"))
+}
+
+// ---------------------------------------------------------------------------
+// The node's story
+
+/// Credit scores the regulator keeps private records of (one not a number).
+const SCORES: [&str; 7] = ["560", "610", "655", "690", "720", "810", "unknown"];
+
+/// A node whose regulator keeps a private layer, its keyring in `dir`.
+fn spawn_private(dir: &Path) -> App {
+    let keyring = Keyring::parse(&format!("1:{}\n", hex::encode([0x44; 32]))).unwrap();
+    let keyring_file = dir.join("data.keys");
+    std::fs::write(&keyring_file, format!("1:{}\n", hex::encode([0x44; 32]))).unwrap();
+    spawn_app_with(move |c| {
+        c.private = Some(PrivateConfig { issuer: REGULATOR.into(), key: SigningKey::from_bytes(&[2; 32]), keyring, keyring_file: Some(keyring_file) })
+    })
+}
+
+/// The regulator issues a credit score with its private record (`score`, `region`).
+fn issue_with_record(app: &App, score: &str, region: &str, seed: u64) {
+    let wallet = Wallet::generate(&mut rng(seed));
+    let opening = CredentialOpening::issue(CREDIT, REGULATOR, wallet.holder_id(), 700, today() + 30, &mut rng(seed));
+    let record = PrivateRecordBody {
+        issuer: REGULATOR.into(),
+        schema: CREDIT.into(),
+        commitment: fr_to_hex(&opening.commitment),
+        holder_key: hex::encode(wallet.auth_public()),
+        subject: format!("NID-{seed}"),
+        attributes: BTreeMap::from([("score".into(), score.into()), ("region".into(), region.into())]),
+        credential: serde_json::to_string(&opening).unwrap(),
+    };
+    let record_hash = PrivateRecord::from(record.clone()).hash();
+    let issue = Issuance::Groth16 { schema: CREDIT.into(), inner: fr_to_bytes(&opening.inner(wallet.holder_id())) };
+    let body = TxBody::IssueWithRecord { issue, record_hash };
+    let nonce = zkreg_circuits::clock::unix_now_micros();
+    let tx = Transaction { chain_id: app.chain_id.clone(), signer: app.regulator.verifying_key().to_bytes(), nonce, body }.sign(&app.regulator);
+    let stored = app.client.put_record(&app.regulator, record, &tx).expect("the record is stored");
+    assert!(stored.receipt.ok, "{stored:?}");
+}
+
+/// Records of [`SCORES`]; an analyst granted a budget asks two
+/// differentially private histograms of them.
+fn private_statistics(app: &App) {
+    for (i, score) in SCORES.iter().enumerate() {
+        issue_with_record(app, score, if i % 3 == 0 { "north" } else { "south" }, 200 + i as u64);
+    }
+    let analyst = SigningKey::from_bytes(&[0x81; 32]);
+    let grant = NewAnalystBody {
+        analyst: hex::encode(analyst.verifying_key().to_bytes()),
+        name: "national statistics office".into(),
+        budgets: BTreeMap::from([(CREDIT.to_owned(), 2.0)]),
+        valid_for_secs: 3600,
+    };
+    app.client.grant_analyst(&app.regulator, &grant).unwrap();
+    let scores = DpQueryBody { dataset: CREDIT.into(), attribute: Some("score".into()), bins: BinsBody::Edges(vec![600, 650, 700, 750, 800]), epsilon: 0.5 };
+    app.client.dp_query(&analyst, &scores).unwrap();
+    let regions = DpQueryBody { dataset: CREDIT.into(), attribute: Some("region".into()), bins: BinsBody::Categories(vec!["north".into(), "south".into()]), epsilon: 0.25 };
+    app.client.dp_query(&analyst, &regions).unwrap();
+}
+
+/// Waits until the chain stops growing: the regulator's node anchors its
+/// audit log's head in a block of its own after the last audited call.
+fn settle(app: &App) {
+    let height = || u(&app.get("/v1/status").1["height"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = height();
+    loop {
+        std::thread::sleep(Duration::from_millis(600));
+        let now = height();
+        if now == last {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the chain kept growing: {last} then {now}");
+        last = now;
+    }
+}
+
+/// What the story left on the ledger.
+struct Story {
+    /// A Groth16 credit score, revoked.
+    revoked: String,
+    /// A Bulletproofs licence, active.
+    range: String,
+}
+
+/// Issues credentials of both schemas (both backends), revokes one, and
+/// has the bank ask for a proof, verify it, and replay it.
+fn story(app: &mut App) -> Story {
+    app.register_predicate_key();
+    let wallet = Wallet::generate(&mut rng(31));
+    let other = Wallet::generate(&mut rng(32));
+    let good = issue(app, &wallet, 720, 33);
+    let low = issue(app, &other, 640, 34);
+    issue_groth16(app, &wallet, LICENCE, 2, today() + 365, 35);
+    let (_, range) = issue_range(app, &other, LICENCE, 1, today() + 90, 36);
+    let low_commitment = fr_to_bytes(&low.commitment);
+    app.revoke(low_commitment);
+
+    let request = new_request(app, 700);
+    let presentation = present(app, &wallet, &good, &request, 37);
+    let (code, v) = app.verify(&presentation);
+    assert_eq!((code, v["verified"].clone()), (200, json!(true)), "{v}");
+    let (code, v) = app.verify(&presentation);
+    assert_eq!(code, 422, "a replay is refused: {v}");
+    // A request no one answers.
+    new_request(app, 750);
+    private_statistics(app);
+    Story { revoked: hex::encode(low_commitment), range: hex::encode(range) }
+}
+
+/// `GET path` as text: status, headers we check, body.
+fn get_text(app: &App, path: &str) -> (u16, Vec<(String, String)>, String) {
+    let mut r = agent().get(&format!("{}{path}", app.base)).call().unwrap();
+    let headers = r.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect();
+    (r.status().as_u16(), headers, r.body_mut().read_to_string().unwrap())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+// ---------------------------------------------------------------------------
+// Without a browser: statuses, headers, escaping
+
+#[test]
+fn explorer_pages_are_html_with_security_headers_and_errors_are_html_pages_with_the_right_status() {
+    let mut app = spawn_app();
+    let wallet = Wallet::generate(&mut rng(41));
+    issue(&mut app, &wallet, 700, 42);
+    let (_, status) = app.get("/v1/status");
+    let tip = u(&status["height"]);
+    let unknown = "ab".repeat(32);
+    let cases: Vec<(String, u16, &str)> = vec![
+        ("/".into(), 200, "Overview"),
+        ("/blocks".into(), 200, "Blocks"),
+        ("/blocks?before=2".into(), 200, "Blocks below 2"),
+        (format!("/blocks/{tip}"), 200, "Block"),
+        ("/blocks/0".into(), 200, "Block 0"),
+        ("/registry".into(), 200, "Registry"),
+        ("/credentials".into(), 200, "Credentials"),
+        ("/stats".into(), 200, "Statistics"),
+        ("/cluster".into(), 200, "single node"),
+        (format!("/blocks/{}", tip + 1), 404, "There is no block"),
+        ("/blocks/abc".into(), 400, "is not a block height"),
+        ("/blocks/-1".into(), 400, "is not a block height"),
+        ("/blocks?before=x".into(), 400, "is not a block height"),
+        (format!("/credentials?commitment={unknown}"), 404, "No credential with commitment"),
+        ("/credentials?commitment=zz".into(), 400, "A commitment is 32 bytes of hex"),
+    ];
+    for (path, want, says) in &cases {
+        let (code, headers, body) = get_text(&app, path);
+        assert_eq!(code, *want, "{path}: {body}");
+        assert!(body.starts_with("<!DOCTYPE html>"), "{path} is an HTML page: {body}");
+        assert!(body.contains(says), "{path} says {says:?}: {body}");
+        assert_eq!(header(&headers, "content-type"), Some("text/html; charset=utf-8"), "{path}");
+        assert_eq!(
+            header(&headers, "content-security-policy"),
+            Some("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(header(&headers, "x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(header(&headers, "referrer-policy"), Some("no-referrer"), "{path}");
+        assert!(!body.contains("<script"), "{path} runs no script");
+        assert!(!body.contains(" style=\""), "{path} has no inline style (the CSP forbids it)");
+    }
+
+    // What a caller types comes back escaped.
+    let (code, _, body) = get_text(&app, "/credentials?commitment=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+    assert_eq!(code, 400);
+    assert!(body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !body.contains("<script>"), "{body}");
+
+    // Pages answer GET only: other methods get an HTML 405 naming GET.
+    let mut r = agent().post(&format!("{}/stats", app.base)).send("").unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    assert_eq!(r.headers().get("allow").and_then(|v| v.to_str().ok()), Some("GET"));
+    assert!(r.body_mut().read_to_string().unwrap().contains("405"));
+
+    // The stylesheet: linked with a digest of its content, cached for a year.
+    let (_, _, home) = get_text(&app, "/");
+    let href = attrs(&home, "href").into_iter().find(|h| h.starts_with("/explorer/style.css?v=")).expect("the page links its stylesheet");
+    let (code, headers, css) = get_text(&app, &href);
+    assert_eq!(code, 200);
+    assert_eq!(header(&headers, "content-type"), Some("text/css; charset=utf-8"));
+    assert_eq!(header(&headers, "cache-control"), Some("public, max-age=31536000, immutable"));
+    assert!(css.contains("figure.chart"), "{css}");
+
+    // The JSON API is untouched: unknown paths are still its JSON 404,
+    // its routes still answer JSON.
+    for path in ["/nothing-here", "/blocks/", "/v1/nothing", "/explorer/other.css"] {
+        let (code, v) = app.get(path);
+        assert_eq!((code, v["code"].as_str()), (404, Some("not_found")), "{path}: {v}");
+    }
+    let (code, v) = app.get("/v1/blocks/abc");
+    assert_eq!((code, v["code"].as_str()), (400, Some("bad_number")), "{v}");
+    let (code, v) = app.get("/v1/stats");
+    assert_eq!((code, v["leaf_count"].clone()), (200, json!(1)), "{v}");
+}
+
+// ---------------------------------------------------------------------------
+// In the browser
+
+#[test]
+fn every_explorer_page_shows_the_apis_numbers_in_headless_chromium() {
+    let Some(bin) = chromium() else {
+        let required = std::env::var("ZKREG_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
+        assert!(!required, "ZKREG_REQUIRE_CHROMIUM=1 but no chromium: install Debian's `chromium` or set ZKREG_CHROMIUM");
+        eprintln!("SKIPPED: the explorer's browser test needs chromium (apt-get install chromium, or ZKREG_CHROMIUM=/path)");
+        return;
+    };
+    let browser = Browser { bin, profile: tempfile::tempdir().unwrap() };
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("explorer");
+    std::fs::create_dir_all(&shots).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = spawn_private(dir.path());
+    let story = story(&mut app);
+    settle(&app);
+    let credit = 2 + SCORES.len() as u64;
+    let url = |path: &str| format!("{}{path}", app.base);
+    let (_, status) = app.get("/v1/status");
+    let (_, stats) = app.get("/v1/stats");
+    let tip = u(&status["height"]);
+
+    // The overview: status, totals, the latest blocks, issuance per day.
+    let dom = browser.dom(&url("/"));
+    browser.screenshot(&url("/"), &shots.join("overview.png"), 1400);
+    assert_eq!(number(&dom, "data-stat=\"height\""), tip);
+    assert_eq!(number(&dom, "data-stat=\"leaf_count\""), u(&status["leaf_count"]));
+    assert_eq!(text(&dom, "data-stat=\"tip_hash\""), status["tip_hash"].as_str().unwrap());
+    assert_eq!(text(&dom, "data-stat=\"root\""), status["root"].as_str().unwrap());
+    assert_eq!(text(&dom, "data-stat=\"chain_id\""), status["chain_id"].as_str().unwrap());
+    for (total, field) in [("issued", "issued"), ("revoked", "revoked"), ("active", "active")] {
+        let sum: u64 = stats["by_schema"].as_array().unwrap().iter().map(|t| u(&t[field])).sum();
+        assert_eq!(number(&dom, &format!("data-total=\"{total}\"")), sum, "{total}");
+    }
+    assert_eq!((number(&dom, "data-total=\"issued\""), number(&dom, "data-total=\"revoked\"")), (credit + 2, 1));
+    let latest: Vec<u64> = attrs(element(&dom, "class=\"blocks\""), "data-height").iter().map(|h| h.parse().unwrap()).collect();
+    assert_eq!(latest, (tip.saturating_sub(9)..=tip).rev().collect::<Vec<_>>());
+    let (_, daily) = app.get("/v1/stats/daily");
+    let days = daily["days"].as_array().unwrap();
+    let issued: Vec<i64> = days.iter().map(|d| u(&d["issued"]) as i64).collect();
+    let revoked: Vec<i64> = days.iter().map(|d| u(&d["revoked"]) as i64).collect();
+    assert_eq!(series(&dom, "overview-daily", "issued"), issued);
+    assert_eq!(series(&dom, "overview-daily", "revoked"), revoked);
+    assert_eq!((issued.iter().sum::<i64>(), revoked.iter().sum::<i64>()), (credit as i64 + 2, 1));
+
+    // The block list, and a page further down.
+    let dom = browser.dom(&url("/blocks"));
+    browser.screenshot(&url("/blocks"), &shots.join("blocks.png"), 1400);
+    let listed: Vec<u64> = attrs(element(&dom, "class=\"blocks\""), "data-height").iter().map(|h| h.parse().unwrap()).collect();
+    assert_eq!(listed, (tip.saturating_sub(19)..=tip).rev().collect::<Vec<_>>());
+    for row in elements(&dom, "<tr data-height=") {
+        let h = attrs(row, "data-height")[0].clone();
+        let (_, b) = app.get(&format!("/v1/blocks/{h}"));
+        assert_eq!(number(row, "data-stat=\"transactions\"") as usize, b["transactions"].as_array().unwrap().len(), "block {h}");
+        assert_eq!(attrs(row, "data-full")[0], b["hash"].as_str().unwrap(), "block {h}");
+    }
+
+    // The block of the revocation: header fields, each transaction's kind, signer and receipt.
+    let revocation_height = {
+        let (_, c) = app.get(&format!("/v1/credentials/{}", story.revoked));
+        u(&c["revoked_at"])
+    };
+    let page = format!("/blocks/{revocation_height}");
+    let dom = browser.dom(&url(&page));
+    browser.screenshot(&url(&page), &shots.join("block.png"), 1100);
+    let (_, b) = app.get(&format!("/v1/blocks/{revocation_height}"));
+    for field in ["hash", "prev_hash", "tx_root", "tree_root"] {
+        assert_eq!(text(&dom, &format!("data-stat=\"{field}\"")), b[field].as_str().unwrap(), "{field}");
+    }
+    assert_eq!(number(&dom, "data-stat=\"leaf_count\""), u(&b["leaf_count"]));
+    assert_eq!(number(&dom, "data-stat=\"height\""), revocation_height);
+    let txs: Vec<String> = b["transactions"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_owned()).collect();
+    assert_eq!(attrs(element(&dom, "class=\"txs\""), "data-tx"), txs);
+    for id in &txs {
+        let row = element(&dom, &format!("data-tx=\"{id}\""));
+        let (_, r) = app.get(&format!("/v1/transactions/{id}"));
+        let want = if r["ok"].as_bool().unwrap() { "applied" } else { "refused" };
+        assert_eq!(attrs(row, "data-receipt"), [want], "{row}");
+        assert_eq!(attrs(row, "data-kind"), ["revoke"], "{row}");
+        assert_eq!(attrs(row, "data-signer"), [REGULATOR], "{row}");
+        assert!(row.contains(&format!("/credentials?commitment={}", story.revoked)), "{row}");
+    }
+
+    // The registry: regulators and their schemas, verifiers, schemas, keys.
+    let dom = browser.dom(&url("/registry"));
+    browser.screenshot(&url("/registry"), &shots.join("registry.png"), 1100);
+    let (_, issuers) = app.get("/v1/issuers");
+    for i in issuers.as_array().unwrap() {
+        let row = element(&dom, &format!("data-regulator=\"{}\"", i["name"].as_str().unwrap()));
+        let schemas: Vec<String> = i["schemas"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
+        assert_eq!(attrs(row, "data-schema"), schemas);
+        assert_eq!(attrs(row, "data-full"), [i["key"].as_str().unwrap()]);
+    }
+    let (_, verifiers) = app.get("/v1/verifiers");
+    let names: Vec<&str> = verifiers.as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(attrs(element(&dom, "id=\"verifiers\""), "data-verifier"), names);
+    let (_, schemas) = app.get("/v1/schemas");
+    let names: Vec<&str> = schemas.as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(attrs(element(&dom, "id=\"schemas\""), "data-schema"), names);
+    let (_, keys) = app.get("/v1/verifying-keys");
+    for k in keys.as_array().unwrap() {
+        let row = element(&dom, &format!("data-circuit=\"{}\"", k["circuit_id"].as_str().unwrap()));
+        assert_eq!(text(row, "data-stat=\"fingerprint\""), k["fingerprint"].as_str().unwrap());
+    }
+
+    // A credential by commitment: the revoked one, and the active range credential.
+    let page = format!("/credentials?commitment={}", story.revoked);
+    let dom = browser.dom(&url(&page));
+    browser.screenshot(&url(&page), &shots.join("credential.png"), 900);
+    let (_, c) = app.credential(&hex::decode(&story.revoked).unwrap().try_into().unwrap());
+    for field in ["status", "issuer", "schema", "backend"] {
+        assert_eq!(text(&dom, &format!("data-stat=\"{field}\"")), c[field].as_str().unwrap(), "{field}");
+    }
+    assert_eq!(number(&dom, "data-stat=\"issued_at\""), u(&c["issued_at"]));
+    assert_eq!(number(&dom, "data-stat=\"revoked_at\""), u(&c["revoked_at"]));
+    assert_eq!(number(&dom, "data-stat=\"leaf_index\""), u(&c["leaf_index"]));
+    let (_, c) = app.get(&format!("/v1/credentials/{}", story.range));
+    let (code, _, body) = get_text(&app, &format!("/credentials?commitment=0x{}", story.range.to_uppercase()));
+    assert_eq!(code, 200);
+    assert_eq!((text(&body, "data-stat=\"status\""), text(&body, "data-stat=\"backend\"")), ("active".into(), "bulletproofs".into()));
+    assert_eq!(attrs(element(&body, "data-stat=\"expiry\""), "data-value"), [c["expiry"].to_string()]);
+
+    // Statistics: per day, per schema and issuer, requests and verifications, DP releases.
+    let dom = browser.dom(&url("/stats"));
+    browser.screenshot(&url("/stats"), &shots.join("stats.png"), 2400);
+    assert_eq!(series(&dom, "daily", "issued"), issued);
+    for t in stats["by_schema"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        for field in ["issued", "revoked", "active"] {
+            let marker = format!("data-stat=\"{field}\" data-key=\"schema\" data-name=\"{name}\"");
+            assert_eq!(number(&dom, &marker), u(&t[field]), "{name} {field}");
+        }
+    }
+    let by_schema: Vec<(String, u64)> = stats["by_schema"].as_array().unwrap().iter().map(|t| (t["name"].as_str().unwrap().to_owned(), u(&t["issued"]))).collect();
+    assert_eq!(by_schema, [(CREDIT.to_owned(), credit), (LICENCE.to_owned(), 2)]);
+    assert_eq!(series(&dom, "by-schema", "issued"), by_schema.iter().map(|(_, n)| *n as i64).collect::<Vec<_>>());
+    for t in stats["by_issuer"].as_array().unwrap() {
+        let marker = format!("data-stat=\"issued\" data-key=\"issuer\" data-name=\"{}\"", t["name"].as_str().unwrap());
+        assert_eq!(number(&dom, &marker), u(&t["issued"]));
+    }
+    for c in stats["by_issuer_and_schema"].as_array().unwrap() {
+        let row = element(&dom, &format!("data-issuer=\"{}\" data-schema=\"{}\"", c["issuer"].as_str().unwrap(), c["schema"].as_str().unwrap()));
+        for field in ["issued", "revoked", "active"] {
+            assert_eq!(number(row, &format!("data-stat=\"{field}\"")), u(&c[field]), "{row}");
+        }
+    }
+    let (_, activity) = app.get("/v1/stats/activity");
+    let adays = activity["days"].as_array().unwrap();
+    let requests: u64 = adays.iter().map(|d| u(&d["requests"])).sum();
+    let verifications: u64 = adays.iter().map(|d| u(&d["verifications"])).sum();
+    assert_eq!((requests, verifications), (2, 2), "{activity}");
+    assert_eq!(number(&dom, "data-stat=\"requests\""), requests);
+    assert_eq!(number(&dom, "data-stat=\"verifications\""), verifications);
+    assert_eq!(series(&dom, "requests-daily", "requests"), adays.iter().map(|d| u(&d["requests"]) as i64).collect::<Vec<_>>());
+    let per_day: Vec<i64> = attrs(element(&dom, "data-chart=\"verifications-daily\""), "data-value")
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let mut outcomes = std::collections::BTreeMap::<String, u64>::new();
+    for d in adays {
+        for (k, v) in d["by_outcome"].as_object().unwrap() {
+            *outcomes.entry(k.clone()).or_default() += u(v);
+        }
+    }
+    assert_eq!(per_day.iter().sum::<i64>(), 2 * verifications as i64, "each column's total and its segments");
+    for (outcome, n) in &outcomes {
+        let row = element(&dom, &format!("data-outcome=\"{outcome}\""));
+        assert_eq!(number(row, "data-stat=\"count\""), *n, "{outcome}");
+        assert_eq!(series(&dom, "verifications-daily", outcome).iter().sum::<i64>(), *n as i64, "{outcome}");
+    }
+    assert_eq!(outcomes.get("verified"), Some(&1));
+    // The differentially private releases, newest first, with their epsilon and budget.
+    let (code, releases) = app.get("/v1/stats/private/releases");
+    assert_eq!(code, 200, "{releases}");
+    let releases = releases.as_array().unwrap();
+    assert_eq!(releases.len(), 2, "{releases:?}");
+    let shown = elements(&dom, "<article class=\"dp-release\"");
+    assert_eq!(shown.iter().map(|a| attrs(a, "data-release")[0].clone()).collect::<Vec<_>>(), releases.iter().map(|r| r["id"].to_string()).collect::<Vec<_>>());
+    for (article, r) in shown.iter().zip(releases) {
+        for field in ["epsilon", "budget_remaining", "budget_total", "scale"] {
+            let value: f64 = attrs(element(article, &format!("data-stat=\"{field}\"")), "data-value")[0].parse().unwrap();
+            assert_eq!(value, r[field].as_f64().unwrap(), "release {} {field}", r["id"]);
+        }
+        let counts: Vec<i64> = r["bins"].as_array().unwrap().iter().map(|b| b["count"].as_i64().unwrap()).collect();
+        let labels: Vec<String> = r["bins"].as_array().unwrap().iter().map(|b| b["label"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(series(article, &format!("dp-{}", r["id"]), "noisy count"), counts);
+        assert_eq!(attrs(element(article, "data-chart="), "data-label"), labels);
+    }
+
+    // The cluster: a node alone says so, as its API does.
+    let dom = browser.dom(&url("/cluster"));
+    browser.screenshot(&url("/cluster"), &shots.join("cluster.png"), 700);
+    assert_eq!(text(&dom, "data-stat=\"mode\""), "single node");
+    let (code, _) = app.get("/v1/cluster/status");
+    assert_eq!(code, 404, "the API agrees: no cluster");
+
+    eprintln!("explorer screenshots in {}", shots.display());
+}
