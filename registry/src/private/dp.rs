@@ -316,7 +316,15 @@ impl Query {
 /// one schema that is not purged.
 #[derive(Default)]
 pub struct Dataset {
-    subjects: BTreeMap<String, (u64, [u8; 32], BTreeMap<String, String>)>,
+    subjects: BTreeMap<String, Row>,
+}
+
+/// A subject's row: which record it is (when it was stored, its id) and
+/// that record's attributes.
+#[derive(Clone)]
+struct Row {
+    newest: (u64, [u8; 32]),
+    attributes: BTreeMap<String, String>,
 }
 
 impl Dataset {
@@ -326,11 +334,11 @@ impl Dataset {
         if meta.purged_at.is_some() {
             return;
         }
-        let key = (meta.stored_at, meta.id);
+        let newest = (meta.stored_at, meta.id);
         match self.subjects.get(&record.subject) {
-            Some((at, id, _)) if (*at, *id) >= key => {}
+            Some(row) if row.newest >= newest => {}
             _ => {
-                self.subjects.insert(record.subject, (meta.stored_at, meta.id, record.attributes));
+                self.subjects.insert(record.subject, Row { newest, attributes: record.attributes });
             }
         }
     }
@@ -348,7 +356,7 @@ impl Dataset {
     /// The rows `query` measures, one per subject.
     fn rows(&self, query: &Query) -> Vec<String> {
         let labels = query.labels();
-        self.subjects.values().map(|(_, _, attributes)| query.row(&labels, attributes)).collect()
+        self.subjects.values().map(|row| query.row(&labels, &row.attributes)).collect()
     }
 }
 
