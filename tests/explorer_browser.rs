@@ -12,218 +12,29 @@
 //! (CI sets it), then it fails.
 
 mod common;
+mod explorer_kit;
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use common::*;
 use ed25519_dalek::SigningKey;
+use explorer_kit::*;
 use zkreg_api::dto::dp::{BinsBody, DpQueryBody, NewAnalystBody};
 use zkreg_api::dto::private::PrivateRecordBody;
 use zkreg_api::service::private::PrivateConfig;
+use zkreg_api::{ClusterConfig, NodeConfig, NodeThread};
 use zkreg_circuits::field::{fr_to_bytes, fr_to_hex};
 use zkreg_prover::{CredentialOpening, Wallet};
 use zkreg_registry::private::{Keyring, PrivateRecord};
 use zkreg_registry::tx::Issuance;
-use zkreg_registry::{Transaction, TxBody};
+use zkreg_registry::{Genesis, Transaction, TxBody};
 use zkreg_suite::rng;
 
-// ---------------------------------------------------------------------------
-// Chromium
-
-/// How long one browser run may take before it is killed.
-const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The browser to drive, if there is one.
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("ZKREG_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("chromium")).find(|p| p.is_file())
-}
-
-/// Headless Chromium with a profile of its own, each run bounded in time.
-struct Browser {
-    bin: PathBuf,
-    profile: tempfile::TempDir,
-}
-
-impl Browser {
-    /// Runs the browser on `url` with `extra` arguments; its standard output.
-    fn run(&self, url: &str, extra: &[String]) -> String {
-        let mut args: Vec<String> = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        args.push(format!("--user-data-dir={}", self.profile.path().display()));
-        args.extend(extra.iter().cloned());
-        args.push(url.to_owned());
-        let log = self.profile.path().join("stderr.log");
-        let mut child = Command::new(&self.bin)
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", self.bin.display()));
-        // Read the output as it comes (a DOM is larger than a pipe's buffer).
-        let mut stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            let mut out = String::new();
-            let _ = stdout.read_to_string(&mut out);
-            out
-        });
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if started.elapsed() > BROWSER_TIMEOUT {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("chromium took more than {BROWSER_TIMEOUT:?} on {url}; its log: {}", std::fs::read_to_string(&log).unwrap_or_default());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let out = reader.join().unwrap();
-        assert!(status.success(), "chromium failed on {url} ({status}); its log: {}", std::fs::read_to_string(&log).unwrap_or_default());
-        out
-    }
-
-    /// The page's DOM after loading, serialised.
-    fn dom(&self, url: &str) -> String {
-        let dom = self.run(url, &["--dump-dom".into()]);
-        assert!(dom.contains("</html>"), "no DOM from {url}: {dom}");
-        dom
-    }
-
-    /// A screenshot of the page's first `height` pixels, 1280 wide, to `path`.
-    fn screenshot(&self, url: &str, path: &Path, height: u32) {
-        let _ = std::fs::remove_file(path);
-        self.run(url, &[format!("--screenshot={}", path.display()), format!("--window-size=1280,{height}")]);
-        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        assert!(size > 10_000, "the screenshot of {url} at {} is {size} bytes", path.display());
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Reading a serialised DOM (no parser: the explorer marks its numbers)
-
-const VOID: [&str; 6] = ["br", "input", "meta", "link", "img", "hr"];
-
-fn decode(text: &str) -> String {
-    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&nbsp;", " ").replace("&amp;", "&")
-}
-
-/// Where the element whose start tag holds `marker` (searched from `from`
-/// on) starts, where the marker is, and where the element ends.
-fn element_at(dom: &str, marker: &str, from: usize) -> Option<(usize, usize, usize)> {
-    let at = dom[from..].find(marker)? + from;
-    let start = dom[..at].rfind('<')?;
-    let mut i = dom[at..].find('>')? + at + 1;
-    let mut depth = 1;
-    while let Some(next) = dom[i..].find('<').map(|n| n + i) {
-        let end = dom[next..].find('>')? + next;
-        let tag = &dom[next + 1..end];
-        if tag.starts_with('/') {
-            depth -= 1;
-            if depth == 0 {
-                return Some((start, at, end + 1));
-            }
-        } else {
-            let name = tag.split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("");
-            if !VOID.contains(&name) && !tag.ends_with('/') {
-                depth += 1;
-            }
-        }
-        i = end + 1;
-    }
-    None
-}
-
-/// The outer HTML of the first element whose start tag holds `marker`.
-fn element<'a>(dom: &'a str, marker: &str) -> &'a str {
-    let (start, _, end) = element_at(dom, marker, 0).unwrap_or_else(|| panic!("no element with {marker}"));
-    &dom[start..end]
-}
-
-/// Every element whose start tag holds `marker`, in order.
-fn elements<'a>(dom: &'a str, marker: &str) -> Vec<&'a str> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some((start, at, end)) = element_at(dom, marker, from) {
-        out.push(&dom[start..end]);
-        from = at + 1;
-    }
-    out
-}
-
-/// The text of an element's outer HTML, whitespace collapsed.
-fn text_of(html: &str) -> String {
-    let mut out = String::new();
-    let mut rest = html;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
-        match rest[open..].find('>') {
-            Some(close) => rest = &rest[open + close + 1..],
-            None => break,
-        }
-    }
-    out.push_str(rest);
-    decode(&out).split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The text of the first element whose start tag holds `marker`.
-fn text(dom: &str, marker: &str) -> String {
-    text_of(element(dom, marker))
-}
-
-/// The number in the text of the first element holding `marker` (separators ignored).
-fn number(dom: &str, marker: &str) -> u64 {
-    let t = text(dom, marker);
-    let digits: String = t.chars().take_while(|c| c.is_ascii_digit() || *c == ',').filter(|c| *c != ',').collect();
-    digits.parse().unwrap_or_else(|_| panic!("{marker}: {t:?} is not a number"))
-}
-
-/// The values of attribute `attr` in `html`, in order.
-fn attrs(html: &str, attr: &str) -> Vec<String> {
-    let key = format!(" {attr}=\"");
-    html.match_indices(&key)
-        .map(|(i, _)| {
-            let v = &html[i + key.len()..];
-            decode(&v[..v.find('"').unwrap()])
-        })
-        .collect()
-}
-
-/// The values of series `series` in the chart `chart`, column by column.
-fn series(dom: &str, chart: &str, series: &str) -> Vec<i64> {
-    let figure = element(dom, &format!("data-chart=\"{chart}\""));
-    let key = format!("data-series=\"{series}\" data-value=\"");
-    figure
-        .match_indices(&key)
-        .map(|(i, _)| {
-            let v = &figure[i + key.len()..];
-            v[..v.find('"').unwrap()].parse().unwrap()
-        })
-        .collect()
-}
-
+/// A JSON count.
 fn u(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("{v} is not a count"))
 }
@@ -240,7 +51,14 @@ fn spawn_private(dir: &Path) -> App {
     let keyring_file = dir.join("data.keys");
     std::fs::write(&keyring_file, format!("1:{}\n", hex::encode([0x44; 32]))).unwrap();
     spawn_app_with(move |c| {
-        c.private = Some(PrivateConfig { issuer: REGULATOR.into(), key: SigningKey::from_bytes(&[2; 32]), keyring, keyring_file: Some(keyring_file) })
+        // Long enough for two transactions sent at once to share a block.
+        c.block_interval = Duration::from_millis(50);
+        c.private = Some(PrivateConfig {
+            issuer: REGULATOR.into(),
+            key: SigningKey::from_bytes(&[2; 32]),
+            keyring,
+            keyring_file: Some(keyring_file),
+        })
     })
 }
 
@@ -261,7 +79,8 @@ fn issue_with_record(app: &App, score: &str, region: &str, seed: u64) {
     let issue = Issuance::Groth16 { schema: CREDIT.into(), inner: fr_to_bytes(&opening.inner(wallet.holder_id())) };
     let body = TxBody::IssueWithRecord { issue, record_hash };
     let nonce = zkreg_circuits::clock::unix_now_micros();
-    let tx = Transaction { chain_id: app.chain_id.clone(), signer: app.regulator.verifying_key().to_bytes(), nonce, body }.sign(&app.regulator);
+    let tx =
+        Transaction { chain_id: app.chain_id.clone(), signer: app.regulator.verifying_key().to_bytes(), nonce, body }.sign(&app.regulator);
     let stored = app.client.put_record(&app.regulator, record, &tx).expect("the record is stored");
     assert!(stored.receipt.ok, "{stored:?}");
 }
@@ -280,9 +99,19 @@ fn private_statistics(app: &App) {
         valid_for_secs: 3600,
     };
     app.client.grant_analyst(&app.regulator, &grant).unwrap();
-    let scores = DpQueryBody { dataset: CREDIT.into(), attribute: Some("score".into()), bins: BinsBody::Edges(vec![600, 650, 700, 750, 800]), epsilon: 0.5 };
+    let scores = DpQueryBody {
+        dataset: CREDIT.into(),
+        attribute: Some("score".into()),
+        bins: BinsBody::Edges(vec![600, 650, 700, 750, 800]),
+        epsilon: 0.5,
+    };
     app.client.dp_query(&analyst, &scores).unwrap();
-    let regions = DpQueryBody { dataset: CREDIT.into(), attribute: Some("region".into()), bins: BinsBody::Categories(vec!["north".into(), "south".into()]), epsilon: 0.25 };
+    let regions = DpQueryBody {
+        dataset: CREDIT.into(),
+        attribute: Some("region".into()),
+        bins: BinsBody::Categories(vec!["north".into(), "south".into()]),
+        epsilon: 0.25,
+    };
     app.client.dp_query(&analyst, &regions).unwrap();
 }
 
@@ -303,8 +132,40 @@ fn settle(app: &App) {
     }
 }
 
+/// Two issuances of one commitment, sent at once, until both are in one
+/// block: the ledger applies one and refuses the other (a duplicate
+/// commitment, or a stale nonce if the later nonce applied first). The
+/// refused transaction's id.
+fn refused_in_a_block(app: &App) -> String {
+    for attempt in 0..8 {
+        let wallet = Wallet::generate(&mut rng(300 + attempt));
+        let opening = CredentialOpening::issue(CREDIT, REGULATOR, wallet.holder_id(), 690, today() + 30, &mut rng(310 + attempt));
+        let inner = fr_to_bytes(&opening.inner(wallet.holder_id()));
+        let base = zkreg_circuits::clock::unix_now_micros();
+        let bodies: Vec<String> = [base + 1, base + 2]
+            .into_iter()
+            .map(|nonce| {
+                let body = TxBody::IssueCredential { schema: CREDIT.into(), inner };
+                let tx = Transaction { chain_id: app.chain_id.clone(), signer: app.regulator.verifying_key().to_bytes(), nonce, body }
+                    .sign(&app.regulator);
+                json!({"tx": hex::encode(tx.to_bytes())}).to_string()
+            })
+            .collect();
+        let answers: Vec<(u16, Value)> = std::thread::scope(|s| {
+            let sent: Vec<_> = bodies.iter().map(|b| s.spawn(move || app.post_raw("/v1/transactions", b))).collect();
+            sent.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        if let Some((_, r)) = answers.iter().find(|(code, r)| *code == 422 && r["height"].is_u64()) {
+            return r["tx_id"].as_str().unwrap().to_owned();
+        }
+    }
+    panic!("no two issuances of one commitment landed in one block in eight tries");
+}
+
 /// What the story left on the ledger.
 struct Story {
+    /// A transaction the ledger refused in a block.
+    refused: String,
     /// A Groth16 credit score, revoked.
     revoked: String,
     /// A Bulletproofs licence, active.
@@ -333,7 +194,8 @@ fn story(app: &mut App) -> Story {
     // A request no one answers.
     new_request(app, 750);
     private_statistics(app);
-    Story { revoked: hex::encode(low_commitment), range: hex::encode(range) }
+    let refused = refused_in_a_block(app);
+    Story { refused, revoked: hex::encode(low_commitment), range: hex::encode(range) }
 }
 
 /// `GET path` as text: status, headers we check, body.
@@ -429,20 +291,14 @@ fn explorer_pages_are_html_with_security_headers_and_errors_are_html_pages_with_
 
 #[test]
 fn every_explorer_page_shows_the_apis_numbers_in_headless_chromium() {
-    let Some(bin) = chromium() else {
-        let required = std::env::var("ZKREG_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
-        assert!(!required, "ZKREG_REQUIRE_CHROMIUM=1 but no chromium: install Debian's `chromium` or set ZKREG_CHROMIUM");
-        eprintln!("SKIPPED: the explorer's browser test needs chromium (apt-get install chromium, or ZKREG_CHROMIUM=/path)");
-        return;
-    };
-    let browser = Browser { bin, profile: tempfile::tempdir().unwrap() };
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("explorer");
-    std::fs::create_dir_all(&shots).unwrap();
+    let Some(browser) = browser_or_skip() else { return };
+    let shots = screenshots();
     let dir = tempfile::tempdir().unwrap();
     let mut app = spawn_private(dir.path());
     let story = story(&mut app);
     settle(&app);
-    let credit = 2 + SCORES.len() as u64;
+    // Two credit scores, the private layer's, and one of the refused pair.
+    let credit = 2 + SCORES.len() as u64 + 1;
     let url = |path: &str| format!("{}{path}", app.base);
     let (_, status) = app.get("/v1/status");
     let (_, stats) = app.get("/v1/stats");
@@ -483,31 +339,50 @@ fn every_explorer_page_shows_the_apis_numbers_in_headless_chromium() {
         assert_eq!(attrs(row, "data-full")[0], b["hash"].as_str().unwrap(), "block {h}");
     }
 
-    // The block of the revocation: header fields, each transaction's kind, signer and receipt.
-    let revocation_height = {
-        let (_, c) = app.get(&format!("/v1/credentials/{}", story.revoked));
-        u(&c["revoked_at"])
-    };
-    let page = format!("/blocks/{revocation_height}");
+    // The block with a refused transaction: header fields, each
+    // transaction's kind, signer and receipt (applied, or the error code).
+    let (_, refused) = app.get(&format!("/v1/transactions/{}", story.refused));
+    let height = u(&refused["height"]);
+    let page = format!("/blocks/{height}");
     let dom = browser.dom(&url(&page));
-    browser.screenshot(&url(&page), &shots.join("block.png"), 1100);
-    let (_, b) = app.get(&format!("/v1/blocks/{revocation_height}"));
+    browser.screenshot(&url(&page), &shots.join("block.png"), 1000);
+    let (_, b) = app.get(&page.replace("/blocks", "/v1/blocks"));
     for field in ["hash", "prev_hash", "tx_root", "tree_root"] {
         assert_eq!(text(&dom, &format!("data-stat=\"{field}\"")), b[field].as_str().unwrap(), "{field}");
     }
     assert_eq!(number(&dom, "data-stat=\"leaf_count\""), u(&b["leaf_count"]));
-    assert_eq!(number(&dom, "data-stat=\"height\""), revocation_height);
+    assert_eq!(number(&dom, "data-stat=\"height\""), height);
+    assert_eq!(attrs(element(&dom, "data-stat=\"time\""), "data-value"), [b["time"].to_string()]);
     let txs: Vec<String> = b["transactions"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_owned()).collect();
+    assert!(txs.len() >= 2 && txs.contains(&story.refused), "{b}");
     assert_eq!(attrs(element(&dom, "class=\"txs\""), "data-tx"), txs);
+    let mut codes = Vec::new();
     for id in &txs {
         let row = element(&dom, &format!("data-tx=\"{id}\""));
         let (_, r) = app.get(&format!("/v1/transactions/{id}"));
         let want = if r["ok"].as_bool().unwrap() { "applied" } else { "refused" };
         assert_eq!(attrs(row, "data-receipt"), [want], "{row}");
-        assert_eq!(attrs(row, "data-kind"), ["revoke"], "{row}");
-        assert_eq!(attrs(row, "data-signer"), [REGULATOR], "{row}");
-        assert!(row.contains(&format!("/credentials?commitment={}", story.revoked)), "{row}");
+        if let Some(code) = r["code"].as_str() {
+            assert_eq!(attrs(row, "data-code"), [code], "{row}");
+            codes.push(code.to_owned());
+        }
+        if let Some(leaf) = r["leaf_index"].as_u64() {
+            assert_eq!(attrs(row, "data-leaf"), [leaf.to_string()], "{row}");
+        }
     }
+    assert_eq!(codes.len(), 1, "one of the pair is refused: {codes:?}");
+    let row = element(&dom, &format!("data-tx=\"{}\"", story.refused));
+    assert_eq!((attrs(row, "data-kind"), attrs(row, "data-signer")), (vec!["issue-credential".to_owned()], vec![REGULATOR.to_owned()]));
+
+    // The block of the revocation, as served (the same markup the browser
+    // loads): the revoke, its signer and a link to the credential.
+    let revoked_at = u(&app.get(&format!("/v1/credentials/{}", story.revoked)).1["revoked_at"]);
+    let (code, _, html) = get_text(&app, &format!("/blocks/{revoked_at}"));
+    assert_eq!(code, 200);
+    let rows = elements(&html, "<tr data-tx=");
+    let revoke = rows.iter().find(|r| attrs(r, "data-kind") == ["revoke"]).expect("the revoke is listed");
+    assert_eq!((attrs(revoke, "data-signer"), attrs(revoke, "data-receipt")), (vec![REGULATOR.to_owned()], vec!["applied".to_owned()]));
+    assert!(revoke.contains(&format!("/credentials?commitment={}", story.revoked)), "{revoke}");
 
     // The registry: regulators and their schemas, verifiers, schemas, keys.
     let dom = browser.dom(&url("/registry"));
@@ -559,7 +434,8 @@ fn every_explorer_page_shows_the_apis_numbers_in_headless_chromium() {
             assert_eq!(number(&dom, &marker), u(&t[field]), "{name} {field}");
         }
     }
-    let by_schema: Vec<(String, u64)> = stats["by_schema"].as_array().unwrap().iter().map(|t| (t["name"].as_str().unwrap().to_owned(), u(&t["issued"]))).collect();
+    let by_schema: Vec<(String, u64)> =
+        stats["by_schema"].as_array().unwrap().iter().map(|t| (t["name"].as_str().unwrap().to_owned(), u(&t["issued"]))).collect();
     assert_eq!(by_schema, [(CREDIT.to_owned(), credit), (LICENCE.to_owned(), 2)]);
     assert_eq!(series(&dom, "by-schema", "issued"), by_schema.iter().map(|(_, n)| *n as i64).collect::<Vec<_>>());
     for t in stats["by_issuer"].as_array().unwrap() {
@@ -567,7 +443,8 @@ fn every_explorer_page_shows_the_apis_numbers_in_headless_chromium() {
         assert_eq!(number(&dom, &marker), u(&t["issued"]));
     }
     for c in stats["by_issuer_and_schema"].as_array().unwrap() {
-        let row = element(&dom, &format!("data-issuer=\"{}\" data-schema=\"{}\"", c["issuer"].as_str().unwrap(), c["schema"].as_str().unwrap()));
+        let row =
+            element(&dom, &format!("data-issuer=\"{}\" data-schema=\"{}\"", c["issuer"].as_str().unwrap(), c["schema"].as_str().unwrap()));
         for field in ["issued", "revoked", "active"] {
             assert_eq!(number(row, &format!("data-stat=\"{field}\"")), u(&c[field]), "{row}");
         }
@@ -580,10 +457,8 @@ fn every_explorer_page_shows_the_apis_numbers_in_headless_chromium() {
     assert_eq!(number(&dom, "data-stat=\"requests\""), requests);
     assert_eq!(number(&dom, "data-stat=\"verifications\""), verifications);
     assert_eq!(series(&dom, "requests-daily", "requests"), adays.iter().map(|d| u(&d["requests"]) as i64).collect::<Vec<_>>());
-    let per_day: Vec<i64> = attrs(element(&dom, "data-chart=\"verifications-daily\""), "data-value")
-        .iter()
-        .map(|v| v.parse().unwrap())
-        .collect();
+    let per_day: Vec<i64> =
+        attrs(element(&dom, "data-chart=\"verifications-daily\""), "data-value").iter().map(|v| v.parse().unwrap()).collect();
     let mut outcomes = std::collections::BTreeMap::<String, u64>::new();
     for d in adays {
         for (k, v) in d["by_outcome"].as_object().unwrap() {
@@ -603,7 +478,10 @@ fn every_explorer_page_shows_the_apis_numbers_in_headless_chromium() {
     let releases = releases.as_array().unwrap();
     assert_eq!(releases.len(), 2, "{releases:?}");
     let shown = elements(&dom, "<article class=\"dp-release\"");
-    assert_eq!(shown.iter().map(|a| attrs(a, "data-release")[0].clone()).collect::<Vec<_>>(), releases.iter().map(|r| r["id"].to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        shown.iter().map(|a| attrs(a, "data-release")[0].clone()).collect::<Vec<_>>(),
+        releases.iter().map(|r| r["id"].to_string()).collect::<Vec<_>>()
+    );
     for (article, r) in shown.iter().zip(releases) {
         for field in ["epsilon", "budget_remaining", "budget_total", "scale"] {
             let value: f64 = attrs(element(article, &format!("data-stat=\"{field}\"")), "data-value")[0].parse().unwrap();
@@ -617,10 +495,90 @@ fn every_explorer_page_shows_the_apis_numbers_in_headless_chromium() {
 
     // The cluster: a node alone says so, as its API does.
     let dom = browser.dom(&url("/cluster"));
-    browser.screenshot(&url("/cluster"), &shots.join("cluster.png"), 700);
+    browser.screenshot(&url("/cluster"), &shots.join("cluster-single.png"), 700);
     assert_eq!(text(&dom, "data-stat=\"mode\""), "single node");
     let (code, _) = app.get("/v1/cluster/status");
     assert_eq!(code, 404, "the API agrees: no cluster");
 
     eprintln!("explorer screenshots in {}", shots.display());
+}
+
+/// Three replicas of one cluster on port 0, node 1 initialising it.
+fn start_cluster(dir: &Path) -> Vec<NodeThread> {
+    let authority = SigningKey::from_bytes(&[1; 32]);
+    let regulator = SigningKey::from_bytes(&[2; 32]);
+    let genesis = Genesis::development(
+        "zkreg-explorer-cluster",
+        1_750_000_000,
+        &authority.verifying_key().to_bytes(),
+        (REGULATOR, &regulator.verifying_key().to_bytes()),
+        &[CREDIT, LICENCE],
+        ROOT_WINDOW,
+    );
+    let listeners: Vec<_> = (0..3).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    let peers: BTreeMap<u64, String> =
+        listeners.iter().enumerate().map(|(i, l)| (i as u64 + 1, l.local_addr().unwrap().to_string())).collect();
+    listeners
+        .into_iter()
+        .enumerate()
+        .map(|(i, listener)| {
+            let id = i as u64 + 1;
+            let mut config = NodeConfig::new(dir.join(format!("node-{id}")), Some(genesis.clone()));
+            config.block_interval = Duration::from_millis(20);
+            let mut cluster = ClusterConfig::new(id, peers[&id].clone(), [0x5c; 32]);
+            cluster.peers = peers.clone();
+            config.cluster = Some(cluster);
+            NodeThread::spawn(config, listener).unwrap()
+        })
+        .collect()
+}
+
+/// `GET url` as JSON.
+fn get_json(url: &str) -> (u16, Value) {
+    let mut r = agent().get(url).call().unwrap();
+    (r.status().as_u16(), r.body_mut().read_json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn the_cluster_page_shows_the_members_the_leader_and_the_term_in_headless_chromium() {
+    let Some(browser) = browser_or_skip() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = start_cluster(dir.path());
+    // Wait for a leader that knows every member's lag, then for its status to hold still.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (leader_url, status) = loop {
+        assert!(Instant::now() < deadline, "the cluster elected no leader that sees every member");
+        std::thread::sleep(Duration::from_millis(300));
+        let (_, s) = get_json(&format!("{}/v1/cluster/status", nodes[0].url));
+        let Some(leader) = s["leader"].as_u64() else { continue };
+        let url = nodes[leader as usize - 1].url.clone();
+        let (_, first) = get_json(&format!("{url}/v1/cluster/status"));
+        std::thread::sleep(Duration::from_millis(300));
+        let (_, second) = get_json(&format!("{url}/v1/cluster/status"));
+        let members = second["members"].as_array().map_or(0, |m| m.len());
+        let lags_known = second["members"].as_array().is_some_and(|m| m.iter().all(|m| m["lag"].is_u64()));
+        if first == second && second["state"] == "leader" && members == 3 && lags_known {
+            break (url, second);
+        }
+    };
+    let dom = browser.dom(&format!("{leader_url}/cluster"));
+    browser.screenshot(&format!("{leader_url}/cluster"), &screenshots().join("cluster.png"), 800);
+    for field in ["node_id", "leader", "term"] {
+        assert_eq!(number(&dom, &format!("data-stat=\"{field}\"")), u(&status[field]), "{field}");
+    }
+    assert_eq!(text(&dom, "data-stat=\"state\""), "leader");
+    assert_eq!(text(&dom, "data-stat=\"leader_addr\""), status["leader_addr"].as_str().unwrap());
+    for field in ["last_log_index", "applied_index", "commit_index"] {
+        assert_eq!(number(&dom, &format!("data-stat=\"{field}\"")), u(&status[field]), "{field}");
+    }
+    let members = status["members"].as_array().unwrap();
+    assert_eq!(attrs(element(&dom, "<tbody"), "data-member"), members.iter().map(|m| m["id"].to_string()).collect::<Vec<_>>());
+    for m in members {
+        let row = element(&dom, &format!("data-member=\"{}\"", m["id"]));
+        assert!(row.contains(m["addr"].as_str().unwrap()), "{row}");
+        assert!(text_of(row).contains(if m["voter"] == json!(true) { "voter" } else { "learner" }), "{row}");
+        assert_eq!(number(row, "data-stat=\"lag\""), u(&m["lag"]), "{row}");
+        assert_eq!(text_of(row).contains("leader"), m["id"] == status["leader"], "{row}");
+    }
+    drop(nodes);
 }

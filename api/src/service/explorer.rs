@@ -160,12 +160,7 @@ impl Node {
         for stx in &txs {
             let id = stx.tx.id();
             let receipt = self.store.receipt(&id)?.map(|r| TxReceipt::from(&r));
-            let commitment = stx
-                .tx
-                .body
-                .commitment()
-                .map(hex::encode)
-                .or_else(|| receipt.as_ref().and_then(|r| r.commitment.clone()));
+            let commitment = stx.tx.body.commitment().map(hex::encode).or_else(|| receipt.as_ref().and_then(|r| r.commitment.clone()));
             transactions.push(TxDetail {
                 id: hex::encode(id),
                 kind: kind(&stx.tx.body),

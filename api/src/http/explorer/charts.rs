@@ -161,7 +161,11 @@ impl BarChart {
     pub fn render(&self) -> Markup {
         let (lo, hi) = self.extent();
         let step = tick_step((hi - lo).max(1) as f64, 4.0);
-        let axis_lo = (lo as f64 / step).floor() * step;
+        let mut axis_lo = (lo as f64 / step).floor() * step;
+        // A number hangs under a negative bar: keep it off the x-axis labels.
+        if lo < 0 && lo as f64 - axis_lo < 0.35 * step {
+            axis_lo -= step;
+        }
         let axis_hi = ((hi as f64 / step).ceil() * step).max(axis_lo + step);
         let height = TOP + PLOT_HEIGHT + BOTTOM;
         let width = self.width.max(LEFT + RIGHT + 100.0);
@@ -290,9 +294,16 @@ mod tests {
     use super::*;
 
     fn chart(layout: Layout, series: &[&str], columns: Vec<Column>) -> String {
-        BarChart { id: "c".into(), title: "a <chart>".into(), series: series.iter().map(|s| s.to_string()).collect(), columns, layout, width: FULL }
-            .render()
-            .into_string()
+        BarChart {
+            id: "c".into(),
+            title: "a <chart>".into(),
+            series: series.iter().map(|s| s.to_string()).collect(),
+            columns,
+            layout,
+            width: FULL,
+        }
+        .render()
+        .into_string()
     }
 
     #[test]
@@ -330,6 +341,15 @@ mod tests {
         assert!(svg.contains(r#"data-value="-4""#) && svg.contains("negative"), "{svg}");
         assert!(svg.contains(">-4<"), "the number is shown: {svg}");
         assert!(!svg.contains("class=\"legend\""), "one series needs no legend");
+    }
+
+    #[test]
+    fn the_number_under_the_lowest_bar_stays_above_the_x_labels() {
+        let svg = chart(Layout::Grouped, &["noisy count"], vec![Column::new("a", vec![-2]), Column::new("b", vec![4])]);
+        let at = svg.find(">-2</text>").expect("the number is drawn");
+        let tag = &svg[svg[..at].rfind("<text").unwrap()..at];
+        let y: f64 = tag.split("y=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+        assert!(y < TOP + PLOT_HEIGHT, "{y} is below the plot: {svg}");
     }
 
     #[test]

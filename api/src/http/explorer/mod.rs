@@ -194,7 +194,7 @@ async fn blocks(node: web::Data<Node>, req: HttpRequest) -> HttpResponse {
     match read {
         Ok((list, tip, below)) => {
             let title = if below > tip { "Blocks".to_owned() } else { format!("Blocks below {below}") };
-            ok(&chain, Nav::Blocks, &title, pages::blocks(&list, tip, BLOCKS_PER_PAGE))
+            ok(&chain, Nav::Blocks, &title, pages::blocks(&list, tip, below, BLOCKS_PER_PAGE))
         }
         Err(e) => failure(&chain, &e),
     }

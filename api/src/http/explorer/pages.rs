@@ -79,13 +79,14 @@ fn block_table(blocks: &[BlockSummary]) -> Markup {
     }
 }
 
-/// `/blocks?before=H`: a page of blocks below `before`, newest first,
-/// with links to the newer and older pages.
-pub fn blocks(blocks: &[BlockSummary], tip: u64, per_page: u64) -> Markup {
+/// `/blocks?before=H`: a page of blocks below `below`, newest first,
+/// with links to the newest, newer and older pages.
+pub fn blocks(blocks: &[BlockSummary], tip: u64, below: u64, per_page: u64) -> Markup {
     let newest = blocks.first().map(|b| b.height);
     let oldest = blocks.last().map(|b| b.height);
     html! {
         nav.pager aria-label="pages" {
+            @if below <= tip { a href="/blocks" { "Newest" } }
             @if let Some(h) = newest.filter(|h| *h < tip) {
                 a rel="prev" href={ "/blocks?before=" (h.saturating_add(per_page).saturating_add(1).min(tip.saturating_add(1))) } { "← Newer" }
             }

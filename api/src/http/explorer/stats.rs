@@ -108,7 +108,11 @@ fn outcomes(activity: &ActivityStats) -> Vec<String> {
 fn real(v: f64) -> String {
     let s = format!("{v:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
 }
 
 fn dp_release(r: &DpHistogram) -> Markup {
@@ -148,7 +152,12 @@ pub fn stats(p: &StatsPage) -> Markup {
         id: "by-schema".into(),
         title: "Credentials issued, revoked and active, per schema".into(),
         series: vec!["issued".into(), "revoked".into(), "active".into()],
-        columns: p.stats.by_schema.iter().map(|t| Column::new(t.name.clone(), vec![signed(t.issued), signed(t.revoked), signed(t.active)])).collect(),
+        columns: p
+            .stats
+            .by_schema
+            .iter()
+            .map(|t| Column::new(t.name.clone(), vec![signed(t.issued), signed(t.revoked), signed(t.active)]))
+            .collect(),
         layout: Layout::Grouped,
         width: HALF,
     };
@@ -269,7 +278,11 @@ mod tests {
             verifications: pairs.iter().map(|p| p.1).sum(),
             by_outcome: pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         };
-        let a = ActivityStats { from: "".into(), to: "".into(), days: vec![day(&[("challenge_replayed", 1), ("verified", 2)]), day(&[("bad_proof", 1)])] };
+        let a = ActivityStats {
+            from: "".into(),
+            to: "".into(),
+            days: vec![day(&[("challenge_replayed", 1), ("verified", 2)]), day(&[("bad_proof", 1)])],
+        };
         assert_eq!(outcomes(&a), ["verified", "bad_proof", "challenge_replayed"]);
     }
 }
