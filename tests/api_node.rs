@@ -308,7 +308,9 @@ fn only_banks_ask_and_only_the_asking_bank_verifies() {
 /// height moves) but change neither the tree nor the statistics.
 fn ledger_state(app: &App) -> (Value, Value, Value) {
     let (_, status) = app.get("/v1/status");
-    let (_, stats) = app.get("/v1/stats");
+    let (_, mut stats) = app.get("/v1/stats");
+    // A refused transaction's block still raises the height the counts are read at.
+    stats.as_object_mut().unwrap().remove("height");
     (status["leaf_count"].clone(), status["root"].clone(), stats)
 }
 
