@@ -24,13 +24,9 @@ use common::*;
 use ed25519_dalek::SigningKey;
 use explorer_kit::*;
 use zkreg_api::dto::dp::{BinsBody, DpQueryBody, NewAnalystBody};
-use zkreg_api::dto::private::PrivateRecordBody;
-use zkreg_api::service::private::PrivateConfig;
 use zkreg_api::{ClusterConfig, NodeConfig, NodeThread};
-use zkreg_circuits::field::{fr_to_bytes, fr_to_hex};
+use zkreg_circuits::field::fr_to_bytes;
 use zkreg_prover::{CredentialOpening, Wallet};
-use zkreg_registry::private::{Keyring, PrivateRecord};
-use zkreg_registry::tx::Issuance;
 use zkreg_registry::{Genesis, Transaction, TxBody};
 use zkreg_suite::rng;
 
@@ -47,42 +43,17 @@ const SCORES: [&str; 7] = ["560", "610", "655", "690", "720", "810", "unknown"];
 
 /// A node whose regulator keeps a private layer, its keyring in `dir`.
 fn spawn_private(dir: &Path) -> App {
-    let keyring = Keyring::parse(&format!("1:{}\n", hex::encode([0x44; 32]))).unwrap();
-    let keyring_file = dir.join("data.keys");
-    std::fs::write(&keyring_file, format!("1:{}\n", hex::encode([0x44; 32]))).unwrap();
-    spawn_app_with(move |c| {
+    spawn_private_with(&dir.join("data.keys"), [0x44; 32], |c| {
         // Long enough for two transactions sent at once to share a block.
         c.block_interval = Duration::from_millis(50);
-        c.private = Some(PrivateConfig {
-            issuer: REGULATOR.into(),
-            key: SigningKey::from_bytes(&[2; 32]),
-            keyring,
-            keyring_file: Some(keyring_file),
-        })
     })
 }
 
 /// The regulator issues a credit score with its private record (`score`, `region`).
 fn issue_with_record(app: &App, score: &str, region: &str, seed: u64) {
     let wallet = Wallet::generate(&mut rng(seed));
-    let opening = CredentialOpening::issue(CREDIT, REGULATOR, wallet.holder_id(), 700, today() + 30, &mut rng(seed));
-    let record = PrivateRecordBody {
-        issuer: REGULATOR.into(),
-        schema: CREDIT.into(),
-        commitment: fr_to_hex(&opening.commitment),
-        holder_key: hex::encode(wallet.auth_public()),
-        subject: format!("NID-{seed}"),
-        attributes: BTreeMap::from([("score".into(), score.into()), ("region".into(), region.into())]),
-        credential: serde_json::to_string(&opening).unwrap(),
-    };
-    let record_hash = PrivateRecord::from(record.clone()).hash();
-    let issue = Issuance::Groth16 { schema: CREDIT.into(), inner: fr_to_bytes(&opening.inner(wallet.holder_id())) };
-    let body = TxBody::IssueWithRecord { issue, record_hash };
-    let nonce = zkreg_circuits::clock::unix_now_micros();
-    let tx =
-        Transaction { chain_id: app.chain_id.clone(), signer: app.regulator.verifying_key().to_bytes(), nonce, body }.sign(&app.regulator);
-    let stored = app.client.put_record(&app.regulator, record, &tx).expect("the record is stored");
-    assert!(stored.receipt.ok, "{stored:?}");
+    let attributes = BTreeMap::from([("score".into(), score.into()), ("region".into(), region.into())]);
+    issue_recorded(app, &wallet, 700, format!("NID-{seed}"), attributes, seed);
 }
 
 /// Records of [`SCORES`]; an analyst granted a budget asks two

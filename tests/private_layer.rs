@@ -13,16 +13,12 @@ use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
 
-use common::{spawn_app_with, today, App, CREDIT, REGULATOR};
+use common::{App, CREDIT};
 use zkreg_api::client::ClientError;
 use zkreg_api::dto::private::{NewGrantBody, PrivateRecordBody, StoredRecord};
-use zkreg_api::service::private::PrivateConfig;
 use zkreg_circuits::field::{fr_to_bytes, fr_to_hex};
 use zkreg_prover::{CredentialOpening, Wallet};
-use zkreg_registry::private::{Keyring, PrivateRecord};
-use zkreg_registry::tx::Issuance;
-use zkreg_registry::{Transaction, TxBody};
-use zkreg_suite::rng;
+use zkreg_registry::private::Keyring;
 
 /// What must never be on disk in the clear.
 const SUBJECT: &str = "NID-55501-XK-private-subject";
@@ -34,40 +30,14 @@ fn data_key(n: u8) -> [u8; 32] {
 
 /// A node whose regulator keeps a private layer, its keyring in `keyring_file`.
 fn spawn_private(keyring_file: &Path) -> App {
-    std::fs::write(keyring_file, format!("1:{}\n", hex::encode(data_key(1)))).unwrap();
-    let path = keyring_file.to_owned();
-    spawn_app_with(move |c| {
-        c.private = Some(PrivateConfig {
-            issuer: REGULATOR.into(),
-            key: SigningKey::from_bytes(&[2; 32]),
-            keyring: Keyring::parse(&std::fs::read_to_string(&path).unwrap()).unwrap(),
-            keyring_file: Some(path.clone()),
-        })
-    })
+    common::spawn_private_with(keyring_file, data_key(1), |_| ())
 }
 
 /// The regulator issues a credit score to `wallet` with its private record:
 /// the record goes to its node, the transaction anchors the record's hash.
 fn issue_recorded(app: &App, wallet: &Wallet, value: u64, seed: u64) -> (CredentialOpening, PrivateRecordBody, StoredRecord) {
-    let opening = CredentialOpening::issue(CREDIT, REGULATOR, wallet.holder_id(), value, today() + 30, &mut rng(seed));
-    let record = PrivateRecordBody {
-        issuer: REGULATOR.into(),
-        schema: CREDIT.into(),
-        commitment: fr_to_hex(&opening.commitment),
-        holder_key: hex::encode(wallet.auth_public()),
-        subject: format!("{SUBJECT}-{seed}"),
-        attributes: BTreeMap::from([("score".into(), value.to_string()), ("region".into(), REGION.into())]),
-        credential: serde_json::to_string(&opening).unwrap(),
-    };
-    let record_hash = PrivateRecord::from(record.clone()).hash();
-    let issue = Issuance::Groth16 { schema: CREDIT.into(), inner: fr_to_bytes(&opening.inner(wallet.holder_id())) };
-    let body = TxBody::IssueWithRecord { issue, record_hash };
-    let nonce = zkreg_circuits::clock::unix_now_micros();
-    let tx = Transaction { chain_id: app.chain_id.clone(), signer: app.regulator.verifying_key().to_bytes(), nonce, body }.sign(&app.regulator);
-    let stored = app.client.put_record(&app.regulator, record.clone(), &tx).expect("the record is stored and its transaction applied");
-    assert!(stored.receipt.ok, "{stored:?}");
-    assert_eq!(stored.info.id, hex::encode(record_hash));
-    (opening, record, stored)
+    let attributes = BTreeMap::from([("score".into(), value.to_string()), ("region".into(), REGION.into())]);
+    common::issue_recorded(app, wallet, value, format!("{SUBJECT}-{seed}"), attributes, seed)
 }
 
 fn refused(r: Result<impl std::fmt::Debug, ClientError>) -> (u16, String) {

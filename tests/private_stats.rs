@@ -14,33 +14,17 @@ use std::time::Duration;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
-use common::{spawn_app_with, throwaway_key, today, App, CREDIT, LICENCE, REGULATOR};
+use common::{throwaway_key, App, CREDIT, LICENCE};
 use zkreg_api::client::ClientError;
 use zkreg_api::dto::dp::{BinsBody, DpQueryBody, DpRelease, NewAnalystBody};
-use zkreg_api::dto::private::PrivateRecordBody;
-use zkreg_api::service::private::PrivateConfig;
-use zkreg_circuits::field::{fr_to_bytes, fr_to_hex};
-use zkreg_prover::{CredentialOpening, Wallet};
+use zkreg_prover::Wallet;
 use zkreg_registry::private::audit::{check_anchors, verify_log};
-use zkreg_registry::private::{Keyring, PrivateRecord};
-use zkreg_registry::tx::Issuance;
-use zkreg_registry::{Transaction, TxBody};
-use zkreg_suite::rng;
 
 const QUERY: &str = "/v1/stats/private/query";
 
 /// A node whose regulator keeps a private layer.
 fn spawn_private(keyring_file: &Path) -> App {
-    std::fs::write(keyring_file, format!("1:{}\n", hex::encode([0x44; 32]))).unwrap();
-    let path = keyring_file.to_owned();
-    spawn_app_with(move |c| {
-        c.private = Some(PrivateConfig {
-            issuer: REGULATOR.into(),
-            key: SigningKey::from_bytes(&[2; 32]),
-            keyring: Keyring::parse(&std::fs::read_to_string(&path).unwrap()).unwrap(),
-            keyring_file: Some(path.clone()),
-        })
-    })
+    common::spawn_private_with(keyring_file, [0x44; 32], |_| ())
 }
 
 /// The regulator issues a credit score with its private record (attributes
@@ -49,23 +33,8 @@ fn issue_scored(app: &App, score: &str, region: &str, seed: u64) -> Wallet {
     let mut wallet_seed = [0u8; 32];
     wallet_seed[..8].copy_from_slice(&seed.to_le_bytes());
     let wallet = Wallet::from_seed(wallet_seed);
-    let opening = CredentialOpening::issue(CREDIT, REGULATOR, wallet.holder_id(), 700, today() + 30, &mut rng(seed));
-    let record = PrivateRecordBody {
-        issuer: REGULATOR.into(),
-        schema: CREDIT.into(),
-        commitment: fr_to_hex(&opening.commitment),
-        holder_key: hex::encode(wallet.auth_public()),
-        subject: format!("NID-{seed}"),
-        attributes: BTreeMap::from([("score".into(), score.into()), ("region".into(), region.into())]),
-        credential: serde_json::to_string(&opening).unwrap(),
-    };
-    let record_hash = PrivateRecord::from(record.clone()).hash();
-    let issue = Issuance::Groth16 { schema: CREDIT.into(), inner: fr_to_bytes(&opening.inner(wallet.holder_id())) };
-    let nonce = zkreg_circuits::clock::unix_now_micros();
-    let body = TxBody::IssueWithRecord { issue, record_hash };
-    let tx = Transaction { chain_id: app.chain_id.clone(), signer: app.regulator.verifying_key().to_bytes(), nonce, body }.sign(&app.regulator);
-    let stored = app.client.put_record(&app.regulator, record, &tx).expect("the record is stored");
-    assert!(stored.receipt.ok, "{stored:?}");
+    let attributes = BTreeMap::from([("score".into(), score.into()), ("region".into(), region.into())]);
+    common::issue_recorded(app, &wallet, 700, format!("NID-{seed}"), attributes, seed);
     wallet
 }
 

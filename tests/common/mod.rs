@@ -6,7 +6,8 @@
 // Each test file uses part of the kit.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -16,12 +17,16 @@ use serde_json::{json, Value};
 
 use zkreg_api::auth::sign_request;
 use zkreg_api::client::{BucketPaths, Client};
+use zkreg_api::dto::private::{PrivateRecordBody, StoredRecord};
+use zkreg_api::service::private::PrivateConfig;
 use zkreg_api::{now_secs, NodeConfig, NodeThread};
 use zkreg_circuits::constants::PREDICATE_CIRCUIT_ID;
-use zkreg_circuits::field::fr_to_bytes;
+use zkreg_circuits::field::{fr_to_bytes, fr_to_hex};
 use zkreg_circuits::fingerprint::fingerprint;
 use zkreg_circuits::range_statement::PedersenOpening;
 use zkreg_prover::{build_presentation, CredentialOpening, HeldCredential, PresentationError, RangeCredentialOpening, Wallet};
+use zkreg_registry::private::{Keyring, PrivateRecord};
+use zkreg_registry::tx::Issuance;
 use zkreg_registry::{Genesis, Transaction, TxBody};
 use zkreg_suite::{at_least, keys, prover, rng};
 use zkreg_verifier::{PredicateSpec, Presentation, ProofRequest};
@@ -114,6 +119,57 @@ pub fn throwaway_key(seed: u64) -> SigningKey {
     let mut bytes = [0x5a; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     SigningKey::from_bytes(&bytes)
+}
+
+/// A node whose regulator keeps a private layer under the data key
+/// `data_key` (its keyring written to `keyring_file`), the configuration
+/// then adjusted by `adjust`.
+pub fn spawn_private_with(keyring_file: &Path, data_key: [u8; 32], adjust: impl FnOnce(&mut NodeConfig)) -> App {
+    let text = format!("1:{}\n", hex::encode(data_key));
+    std::fs::write(keyring_file, &text).unwrap();
+    let keyring_file = keyring_file.to_owned();
+    spawn_app_with(move |c| {
+        c.private = Some(PrivateConfig {
+            issuer: REGULATOR.into(),
+            key: SigningKey::from_bytes(&[2; 32]),
+            keyring: Keyring::parse(&text).unwrap(),
+            keyring_file: Some(keyring_file),
+        });
+        adjust(c);
+    })
+}
+
+/// The regulator issues a credit score of `value` to `wallet` with its
+/// private record (`subject`, `attributes`): the record goes to its node,
+/// the transaction anchors the record's hash. Returns the holder's opening,
+/// the record and what the node stored.
+pub fn issue_recorded(
+    app: &App,
+    wallet: &Wallet,
+    value: u64,
+    subject: String,
+    attributes: BTreeMap<String, String>,
+    seed: u64,
+) -> (CredentialOpening, PrivateRecordBody, StoredRecord) {
+    let opening = CredentialOpening::issue(CREDIT, REGULATOR, wallet.holder_id(), value, today() + 30, &mut rng(seed));
+    let record = PrivateRecordBody {
+        issuer: REGULATOR.into(),
+        schema: CREDIT.into(),
+        commitment: fr_to_hex(&opening.commitment),
+        holder_key: hex::encode(wallet.auth_public()),
+        subject,
+        attributes,
+        credential: serde_json::to_string(&opening).unwrap(),
+    };
+    let record_hash = PrivateRecord::from(record.clone()).hash();
+    let issue = Issuance::Groth16 { schema: CREDIT.into(), inner: fr_to_bytes(&opening.inner(wallet.holder_id())) };
+    let body = TxBody::IssueWithRecord { issue, record_hash };
+    let nonce = zkreg_circuits::clock::unix_now_micros();
+    let tx = Transaction { chain_id: app.chain_id.clone(), signer: app.regulator.verifying_key().to_bytes(), nonce, body }.sign(&app.regulator);
+    let stored = app.client.put_record(&app.regulator, record.clone(), &tx).expect("the record is stored and its transaction applied");
+    assert!(stored.receipt.ok, "{stored:?}");
+    assert_eq!(stored.info.id, hex::encode(record_hash));
+    (opening, record, stored)
 }
 
 /// An HTTP client that returns 4xx and 5xx answers instead of failing.
