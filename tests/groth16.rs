@@ -341,3 +341,35 @@ fn proving_opens_no_spans_under_an_application_subscriber() {
     assert_eq!(verifier().verify(&proof, &public), Ok(()));
     assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
+
+/// zkreg's prover (its MSM, its scheduling) and arkworks' give the very same
+/// proof for the same blinding scalars: with the one-party key (libsnark's
+/// reduction) and with a key in circom's layout (a ceremony's reduction).
+#[test]
+fn zkregs_prover_and_arkworks_give_the_same_proof() {
+    use ark_groth16::prepare_verifying_key;
+    use zkreg_prover::{Backend, CircomReduction, PredicateProver, QapReduction};
+
+    let f = fixture(40);
+    let index = f.opening.leaf_index.unwrap();
+    let path = f.ledger.tree.path(index).unwrap();
+    let circuit = || PredicateProver::circuit_for(&f.wallet, &f.opening, &path, f.ledger.tree.root(), &f.statement).unwrap();
+    let circom_pk = Groth16::<Bn254, CircomReduction>::generate_random_parameters_with_reduction(PredicateCircuit::blank(), &mut rng(41)).unwrap();
+    let circom = PredicateProver::new(circom_pk).unwrap();
+    assert_eq!(prover().reduction(), QapReduction::Libsnark);
+    assert_eq!(circom.reduction(), QapReduction::Circom);
+    let mut r = rng(42);
+    for p in [prover(), &circom] {
+        let vk = prepare_verifying_key(&p.proving_key().vk);
+        for (blind_r, blind_s) in [(Fr::rand(&mut r), Fr::rand(&mut r)), (Fr::one(), -Fr::one()), (Fr::from(0u64), Fr::rand(&mut r))] {
+            let ours = p.prove_circuit_with(circuit(), blind_r, blind_s, Backend::Zkreg).unwrap();
+            let theirs = p.prove_circuit_with(circuit(), blind_r, blind_s, Backend::Arkworks).unwrap();
+            assert_eq!(ours, theirs, "{:?} reduction, r = {blind_r}", p.reduction());
+            let inputs = circuit().public.to_field_elements();
+            assert!(Groth16::<Bn254>::verify_proof(&vk, &ours, &inputs).unwrap());
+        }
+    }
+    // And a proof from `prove` (random blinding) verifies with zkreg's verifier.
+    let (proof, public) = prove(&f, &f.statement, 43).unwrap();
+    assert_eq!(verifier().verify(&proof, &public), Ok(()));
+}

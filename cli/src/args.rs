@@ -773,6 +773,16 @@ pub enum BenchCommand {
         #[arg(long)]
         ceremony: bool,
     },
+    /// The predicate circuit's five MSMs on a proof's real inputs: zkreg's
+    /// MSM at each window width and arkworks' MSM, medians.
+    Msm {
+        /// Print the table, then one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+        /// Runs per median.
+        #[arg(long, default_value_t = 7)]
+        samples: usize,
+    },
     /// Issuance throughput (signature checks, tree insert, flush), block
     /// application, path queries and disk bytes per credential.
     Ledger {

@@ -1,8 +1,11 @@
 //! Groth16 setup and proving of the credential predicate circuit.
 
-use ark_bn254::{Bn254, Fr};
+use std::time::Instant;
+
+use ark_bn254::{Bn254, Fr, G1Affine, G1Projective};
+use ark_ec::CurveGroup;
 use ark_ff::UniformRand;
-use ark_groth16::r1cs_to_qap::evaluate_constraint;
+use ark_groth16::r1cs_to_qap::{evaluate_constraint, LibsnarkReduction, R1CSToQAP};
 use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
 use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError, SynthesisMode};
@@ -14,6 +17,7 @@ use zkreg_circuits::predicate::{PredicateCircuit, PredicateWitness, PublicInputs
 use zkreg_circuits::tree::MerklePath;
 
 use crate::credential::{CredentialError, CredentialOpening};
+use crate::msm;
 use crate::qap::{CircomReduction, QapReduction};
 use crate::wallet::Wallet;
 
@@ -131,6 +135,95 @@ impl CircuitShape {
     }
 }
 
+/// Which code turns a satisfied witness into a Groth16 proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// zkreg's prover: the witness map and the five MSMs scheduled together
+    /// on rayon's pool, the MSMs by [`crate::msm`].
+    Zkreg,
+    /// arkworks' `create_proof_with_reduction_and_matrices`: the witness
+    /// map, then each MSM in turn with arkworks' own MSM.
+    Arkworks,
+}
+
+/// The phases of one proof, each run alone (milliseconds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ProvePhases {
+    /// Witness synthesis and the check against the circuit's matrices.
+    pub synthesis_ms: f64,
+    /// The R1CS-to-QAP witness map (its FFTs).
+    pub witness_map_ms: f64,
+    /// The MSM of the quotient over `h_query` (G1).
+    pub msm_h_ms: f64,
+    /// The MSM of the private witness over `l_query` (G1).
+    pub msm_l_ms: f64,
+    /// The MSM of the assignment over `a_query` (G1).
+    pub msm_a_ms: f64,
+    /// The MSM of the assignment over `b_g1_query` (G1).
+    pub msm_b_g1_ms: f64,
+    /// The MSM of the assignment over `b_g2_query` (G2).
+    pub msm_b_g2_ms: f64,
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let start = Instant::now();
+    let out = f();
+    (out, start.elapsed().as_secs_f64() * 1e3)
+}
+
+/// Groth16's proof from a satisfied full assignment `z = (1, x, w)`, as
+/// arkworks' `create_proof_with_reduction_and_matrices` computes it, with
+/// [`msm::msm`] for its five MSMs and the witness map run beside them:
+///
+/// * `A = α + Σ zᵢ·a_query[i] + r·δ` (G1),
+/// * `B = β + Σ zᵢ·b_query[i] + s·δ` (G2, and in G1 for `C`),
+/// * `C = Σ wᵢ·l_query[i] + Σ hᵢ·h_query[i] + s·A + r·B₁ − r·s·δ` (G1).
+///
+/// The quotient `h` (two to seven FFTs) is computed while the four MSMs
+/// that do not need it run, and rayon's work stealing keeps both cores on
+/// the windows of whichever MSMs are left.
+fn create_proof<Q: R1CSToQAP>(
+    pk: &ProvingKey<Bn254>,
+    r: Fr,
+    s: Fr,
+    matrices: &[Matrix<Fr>],
+    num_inputs: usize,
+    num_constraints: usize,
+    full: &[Fr],
+) -> Result<Proof<Bn254>, SynthesisError> {
+    let assignment = &full[1..];
+    let witness = full.get(num_inputs..).ok_or(SynthesisError::AssignmentMissing)?;
+    let (h_acc, (l_acc, (a_acc, (b1_acc, b2_acc)))) = rayon::join(
+        || -> Result<G1Projective, SynthesisError> {
+            let h = Q::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(matrices, num_inputs, num_constraints, full)?;
+            Ok(msm::msm(&pk.h_query, &h))
+        },
+        || {
+            rayon::join(
+                || msm::msm(&pk.l_query, witness),
+                || {
+                    rayon::join(
+                        || msm::msm(pk.a_query.get(1..).unwrap_or_default(), assignment),
+                        || {
+                            rayon::join(
+                                || msm::msm(pk.b_g1_query.get(1..).unwrap_or_default(), assignment),
+                                || msm::msm(pk.b_g2_query.get(1..).unwrap_or_default(), assignment),
+                            )
+                        },
+                    )
+                },
+            )
+        },
+    );
+    let first = |q: &[G1Affine]| q.first().copied().ok_or(SynthesisError::AssignmentMissing);
+    let b2_first = pk.b_g2_query.first().copied().ok_or(SynthesisError::AssignmentMissing)?;
+    let g_a = pk.delta_g1 * r + first(&pk.a_query)? + a_acc + pk.vk.alpha_g1;
+    let g1_b = pk.delta_g1 * s + first(&pk.b_g1_query)? + b1_acc + pk.beta_g1;
+    let g2_b = pk.vk.delta_g2 * s + b2_first + b2_acc + pk.vk.beta_g2;
+    let g_c = g_a * s + g1_b * r - pk.delta_g1 * (r * s) + l_acc + h_acc?;
+    Ok(Proof { a: g_a.into_affine(), b: g2_b.into_affine(), c: g_c.into_affine() })
+}
+
 /// Groth16 prover of the credential predicate circuit.
 ///
 /// The circuit's matrices are built once; each proof then synthesises only
@@ -175,6 +268,34 @@ impl PredicateProver {
         circuit: PredicateCircuit,
         rng: &mut R,
     ) -> Result<Proof<Bn254>, ProveError> {
+        let (r, s) = (Fr::rand(rng), Fr::rand(rng));
+        self.prove_circuit_with(circuit, r, s, Backend::Zkreg)
+    }
+
+    /// Proves `circuit` with the blinding scalars `r` and `s` on `backend`.
+    /// Both backends give the same proof for the same `r` and `s`; the
+    /// arkworks one is kept as the reference that tests and `zkreg bench
+    /// crypto` compare against. `r` and `s` must be uniformly random and
+    /// secret for the proof to be zero-knowledge.
+    pub fn prove_circuit_with(&self, circuit: PredicateCircuit, r: Fr, s: Fr, backend: Backend) -> Result<Proof<Bn254>, ProveError> {
+        let full = self.witness(circuit)?;
+        let shape = &self.shape;
+        let (m, i, c) = (&shape.matrices, shape.num_inputs, shape.num_constraints);
+        Ok(match (backend, self.reduction) {
+            (Backend::Zkreg, QapReduction::Libsnark) => create_proof::<LibsnarkReduction>(&self.pk, r, s, m, i, c, &full)?,
+            (Backend::Zkreg, QapReduction::Circom) => create_proof::<CircomReduction>(&self.pk, r, s, m, i, c, &full)?,
+            (Backend::Arkworks, QapReduction::Libsnark) => {
+                Groth16::<Bn254>::create_proof_with_reduction_and_matrices(&self.pk, r, s, m, i, c, &full)?
+            }
+            (Backend::Arkworks, QapReduction::Circom) => {
+                Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(&self.pk, r, s, m, i, c, &full)?
+            }
+        })
+    }
+
+    /// The full assignment `(1, public inputs, witness)` of `circuit`, checked
+    /// against the circuit's matrices.
+    fn witness(&self, circuit: PredicateCircuit) -> Result<Vec<Fr>, ProveError> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Prove { construct_matrices: false, generate_lc_assignments: false });
@@ -183,19 +304,51 @@ impl PredicateProver {
             let inner = cs.borrow().ok_or_else(|| ProveError::Synthesis("constraint system in use".into()))?;
             [inner.instance_assignment()?, inner.witness_assignment()?].concat()
         };
-        let shape = &self.shape;
         // `ConstraintSystem::is_satisfied` would cost more than a third of a
         // proof; evaluating the cached matrices costs a few milliseconds.
-        if !satisfied(&shape.matrices, &full) {
+        if !satisfied(&self.shape.matrices, &full) {
             return Err(ProveError::Unsatisfied);
         }
-        let (r, s) = (Fr::rand(rng), Fr::rand(rng));
+        Ok(full)
+    }
+
+    /// The full assignment of `circuit` and the quotient `h` its proof
+    /// multiplies with `h_query`: the inputs of the five MSMs, for
+    /// benchmarks that run them alone.
+    pub fn assignment_and_quotient(&self, circuit: PredicateCircuit) -> Result<(Vec<Fr>, Vec<Fr>), ProveError> {
+        let full = self.witness(circuit)?;
+        let h = self.quotient(&full)?;
+        Ok((full, h))
+    }
+
+    /// The witness map: `h` from the full assignment, by the key's reduction.
+    fn quotient(&self, full: &[Fr]) -> Result<Vec<Fr>, ProveError> {
+        let shape = &self.shape;
         let (m, i, c) = (&shape.matrices, shape.num_inputs, shape.num_constraints);
         Ok(match self.reduction {
-            QapReduction::Libsnark => Groth16::<Bn254>::create_proof_with_reduction_and_matrices(&self.pk, r, s, m, i, c, &full)?,
-            QapReduction::Circom => {
-                Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(&self.pk, r, s, m, i, c, &full)?
-            }
+            QapReduction::Libsnark => LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(m, i, c, full)?,
+            QapReduction::Circom => CircomReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(m, i, c, full)?,
+        })
+    }
+
+    /// Each phase of one proof of `circuit`, run alone and timed: what
+    /// `zkreg bench crypto` reports per phase. In [`Self::prove_circuit`]
+    /// the witness map and the five MSMs run concurrently.
+    pub fn profile(&self, circuit: PredicateCircuit) -> Result<ProvePhases, ProveError> {
+        let (full, synthesis_ms) = timed(|| self.witness(circuit));
+        let full = full?;
+        let (h, witness_map_ms) = timed(|| self.quotient(&full));
+        let h = h?;
+        let pk = &self.pk;
+        let assignment = &full[1..];
+        Ok(ProvePhases {
+            synthesis_ms,
+            witness_map_ms,
+            msm_h_ms: timed(|| msm::msm(&pk.h_query, &h)).1,
+            msm_l_ms: timed(|| msm::msm(&pk.l_query, &full[self.shape.num_inputs..])).1,
+            msm_a_ms: timed(|| msm::msm(&pk.a_query[1..], assignment)).1,
+            msm_b_g1_ms: timed(|| msm::msm(&pk.b_g1_query[1..], assignment)).1,
+            msm_b_g2_ms: timed(|| msm::msm(&pk.b_g2_query[1..], assignment)).1,
         })
     }
 

@@ -9,6 +9,7 @@
 pub mod credential;
 pub mod groth16;
 pub mod keys;
+pub mod msm;
 pub mod origin;
 pub mod presentation;
 pub mod qap;
@@ -16,7 +17,7 @@ pub mod range;
 pub mod wallet;
 
 pub use credential::{CredentialError, CredentialOpening};
-pub use groth16::{setup, PredicateProver, ProofStatement, ProveError};
+pub use groth16::{setup, Backend, PredicateProver, ProofStatement, ProveError, ProvePhases};
 pub use qap::{CircomReduction, QapReduction};
 pub use wallet::{Wallet, WalletError};
 pub use presentation::{build_presentation, HeldCredential, PathSource, PresentationError, RangeCredentialOpening};

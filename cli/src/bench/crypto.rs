@@ -17,7 +17,7 @@ use zkreg_circuits::poseidon::hash4;
 use zkreg_circuits::predicate::{PredicateCircuit, PublicInputs};
 use zkreg_circuits::range_statement::{PedersenOpening, RangeStatement};
 use zkreg_circuits::tree::{CommitmentTree, MerklePath};
-use zkreg_prover::{CredentialOpening, PredicateProver, ProofStatement, Wallet};
+use zkreg_prover::{Backend, CredentialOpening, PredicateProver, ProofStatement, ProvePhases, Wallet};
 use zkreg_verifier::groth16::PredicateVerifier;
 
 /// The crypto benchmark's results (all times are medians).
@@ -31,8 +31,23 @@ pub struct CryptoReport {
     pub pk_bytes: usize,
     /// Compressed verifying-key size.
     pub vk_bytes: usize,
-    /// Groth16 proof generation (witness synthesis included).
+    /// Groth16 proof generation (witness synthesis included), zkreg's prover.
     pub prove_ms: f64,
+    /// The same proofs with arkworks' default prover (same keys, same
+    /// statement, samples interleaved with `prove_ms`'s in this run).
+    pub prove_ms_arkworks: f64,
+    /// `prove_ms_arkworks / prove_ms`.
+    pub prove_speedup_vs_arkworks: f64,
+    /// Each phase of a proof run alone (medians): synthesis, the witness
+    /// map's FFTs, each of the five MSMs, with zkreg's MSM.
+    pub prove_phases: ProvePhases,
+    /// The five MSMs run alone with arkworks' MSM (medians), same inputs.
+    pub prove_phases_arkworks: MsmPhases,
+    /// CPU time over wall time times cores while zkreg's prover proved
+    /// (1.0: every core busy throughout), if `/proc/self/stat` is readable.
+    pub prove_core_use: Option<f64>,
+    /// The same for arkworks' prover.
+    pub prove_core_use_arkworks: Option<f64>,
     /// Single Groth16 verification with a prepared key.
     pub verify_ms: f64,
     /// Per-proof time of a 64-proof batch verification.
@@ -57,6 +72,21 @@ pub struct CryptoReport {
     pub ceremony: Option<CeremonyComparison>,
 }
 
+/// The five MSMs of one proof run alone (milliseconds).
+#[derive(Debug, Default, Serialize)]
+pub struct MsmPhases {
+    /// Over `h_query` (G1).
+    pub msm_h_ms: f64,
+    /// Over `l_query` (G1).
+    pub msm_l_ms: f64,
+    /// Over `a_query` (G1).
+    pub msm_a_ms: f64,
+    /// Over `b_g1_query` (G1).
+    pub msm_b_g1_ms: f64,
+    /// Over `b_g2_query` (G2).
+    pub msm_b_g2_ms: f64,
+}
+
 /// Proving with a ceremony key against the one-party key, same run, same statement.
 #[derive(Debug, Serialize)]
 pub struct CeremonyComparison {
@@ -69,13 +99,13 @@ pub struct CeremonyComparison {
 }
 
 /// The median: the middle sample, or the mean of the two middle ones.
-fn median(mut xs: Vec<f64>) -> f64 {
+pub(crate) fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.total_cmp(b));
     let n = xs.len();
     if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 }
 }
 
-fn time_ms<T>(f: impl FnOnce() -> T) -> (T, f64) {
+pub(crate) fn time_ms<T>(f: impl FnOnce() -> T) -> (T, f64) {
     let t = Instant::now();
     let out = f();
     (out, t.elapsed().as_secs_f64() * 1e3)
@@ -120,6 +150,13 @@ impl ProvingFixture {
         ProvingFixture { wallet, opening, path, root: tree.root(), statement }
     }
 
+    /// The circuit of one proof with `challenge` as the challenge.
+    pub fn circuit(&self, challenge: Fr) -> PredicateCircuit {
+        let statement = ProofStatement { challenge, ..self.statement };
+        PredicateProver::circuit_for(&self.wallet, &self.opening, &self.path, self.root, &statement)
+            .unwrap_or_else(|e| panic!("the fixture satisfies its statement: {e}"))
+    }
+
     /// One proof with `challenge` as the challenge.
     pub fn prove(&self, prover: &PredicateProver, challenge: Fr, rng: &mut ChaCha20Rng) -> (ark_groth16::Proof<ark_bn254::Bn254>, PublicInputs) {
         let statement = ProofStatement { challenge, ..self.statement };
@@ -162,12 +199,34 @@ pub fn crypto(quick: bool, with_ceremony: bool, self_exe: Option<&Path>, progres
     let prover = PredicateProver::new(pk)?;
     let verifier = PredicateVerifier::new(vk)?;
 
-    progress("prove");
+    progress("prove, zkreg's prover and arkworks', interleaved");
     let fixture = ProvingFixture::new(&mut rng);
     let challenge = fixture.statement.challenge;
-    let prove_ms = samples_ms(prove_n, || {
-        fixture.prove(&prover, challenge, &mut rng);
-    });
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut ours_cpu, mut theirs_cpu) = (Some(0.0), Some(0.0));
+    for _ in 0..prove_n {
+        let before = super::api::cpu_seconds();
+        ours.push(time_ms(|| fixture.prove(&prover, challenge, &mut rng)).1);
+        let between = super::api::cpu_seconds();
+        let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+        theirs.push(
+            time_ms(|| {
+                let circuit = fixture.circuit(challenge);
+                prover.prove_circuit_with(circuit, r, s, Backend::Arkworks).unwrap_or_else(|e| panic!("the fixture proves: {e}"))
+            })
+            .1,
+        );
+        let after = super::api::cpu_seconds();
+        ours_cpu = ours_cpu.zip(between.zip(before)).map(|(sum, (b, a))| sum + (b - a) * 1e3);
+        theirs_cpu = theirs_cpu.zip(after.zip(between)).map(|(sum, (b, a))| sum + (b - a) * 1e3);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let core_use = |cpu: Option<f64>, wall: &[f64]| cpu.map(|cpu| cpu / (wall.iter().sum::<f64>() * cores));
+    let (prove_core_use, prove_core_use_arkworks) = (core_use(ours_cpu, &ours), core_use(theirs_cpu, &theirs));
+    let (prove_ms, prove_ms_arkworks) = (median(ours), median(theirs));
+
+    progress("prove, each phase alone");
+    let (prove_phases, prove_phases_arkworks) = phases(&prover, &fixture, prove_n)?;
 
     let ceremony = if with_ceremony {
         progress("ceremony key (dev phase 1, init, one contribution; a minute or more)");
@@ -278,6 +337,12 @@ pub fn crypto(quick: bool, with_ceremony: bool, self_exe: Option<&Path>, progres
         pk_bytes,
         vk_bytes,
         prove_ms,
+        prove_ms_arkworks,
+        prove_speedup_vs_arkworks: prove_ms_arkworks / prove_ms,
+        prove_phases,
+        prove_phases_arkworks,
+        prove_core_use,
+        prove_core_use_arkworks,
         verify_ms,
         batch64_per_proof_ms,
         batch_speedup: verify_ms / batch64_per_proof_ms,
@@ -289,6 +354,46 @@ pub fn crypto(quick: bool, with_ceremony: bool, self_exe: Option<&Path>, progres
         prove_samples: prove_n,
         ceremony,
     })
+}
+
+/// Medians over `n` runs of each phase of a proof run alone, with zkreg's
+/// MSM ([`PredicateProver::profile`]) and with arkworks' on the same inputs.
+fn phases(prover: &PredicateProver, fixture: &ProvingFixture, n: usize) -> anyhow::Result<(ProvePhases, MsmPhases)> {
+    use ark_bn254::{G1Projective, G2Projective};
+    use ark_ec::VariableBaseMSM;
+    let mut runs = Vec::new();
+    for _ in 0..n {
+        runs.push(prover.profile(fixture.circuit(fixture.statement.challenge))?);
+    }
+    let med = |f: fn(&ProvePhases) -> f64| median(runs.iter().map(f).collect());
+    let ours = ProvePhases {
+        synthesis_ms: med(|p| p.synthesis_ms),
+        witness_map_ms: med(|p| p.witness_map_ms),
+        msm_h_ms: med(|p| p.msm_h_ms),
+        msm_l_ms: med(|p| p.msm_l_ms),
+        msm_a_ms: med(|p| p.msm_a_ms),
+        msm_b_g1_ms: med(|p| p.msm_b_g1_ms),
+        msm_b_g2_ms: med(|p| p.msm_b_g2_ms),
+    };
+    let (full, h) = prover.assignment_and_quotient(fixture.circuit(fixture.statement.challenge))?;
+    let pk = prover.proving_key();
+    let i = pk.vk.gamma_abc_g1.len();
+    let g1 = |bases: &[ark_bn254::G1Affine], scalars: &[Fr]| {
+        let n = bases.len().min(scalars.len());
+        samples_ms(runs.len(), || {
+            std::hint::black_box(G1Projective::msm(&bases[..n], &scalars[..n]).ok());
+        })
+    };
+    let theirs = MsmPhases {
+        msm_h_ms: g1(&pk.h_query, &h),
+        msm_l_ms: g1(&pk.l_query, &full[i..]),
+        msm_a_ms: g1(&pk.a_query[1..], &full[1..]),
+        msm_b_g1_ms: g1(&pk.b_g1_query[1..], &full[1..]),
+        msm_b_g2_ms: samples_ms(runs.len(), || {
+            std::hint::black_box(G2Projective::msm(&pk.b_g2_query[1..], &full[1..]).ok());
+        }),
+    };
+    Ok((ours, theirs))
 }
 
 /// Loads the proving key from `dir`, proves once and prints this process's
@@ -316,6 +421,23 @@ pub fn table(r: &CryptoReport) -> String {
         ("proving key (compressed)", format!("{:.2} MiB", r.pk_bytes as f64 / 1048576.0), ""),
         ("verifying key (compressed)", format!("{} B", r.vk_bytes), ""),
         ("Groth16 prove (median)", format!("{:.1} ms", r.prove_ms), "<= 200 ms"),
+        ("Groth16 prove, arkworks' prover (median)", format!("{:.1} ms", r.prove_ms_arkworks), ""),
+        ("prove speed-up vs arkworks", format!("{:.2}x", r.prove_speedup_vs_arkworks), ">= 1.5x"),
+        (
+            "cores busy while proving: zkreg / arkworks",
+            match (r.prove_core_use, r.prove_core_use_arkworks) {
+                (Some(a), Some(b)) => format!("{:.0} / {:.0} %", a * 100.0, b * 100.0),
+                _ => "not measured".into(),
+            },
+            "",
+        ),
+        ("  synthesis + check (alone)", format!("{:.1} ms", r.prove_phases.synthesis_ms), ""),
+        ("  witness map, FFTs (alone)", format!("{:.1} ms", r.prove_phases.witness_map_ms), ""),
+        ("  MSM h, G1: zkreg / arkworks", format!("{:.1} / {:.1} ms", r.prove_phases.msm_h_ms, r.prove_phases_arkworks.msm_h_ms), ""),
+        ("  MSM l, G1: zkreg / arkworks", format!("{:.1} / {:.1} ms", r.prove_phases.msm_l_ms, r.prove_phases_arkworks.msm_l_ms), ""),
+        ("  MSM a, G1: zkreg / arkworks", format!("{:.1} / {:.1} ms", r.prove_phases.msm_a_ms, r.prove_phases_arkworks.msm_a_ms), ""),
+        ("  MSM b, G1: zkreg / arkworks", format!("{:.1} / {:.1} ms", r.prove_phases.msm_b_g1_ms, r.prove_phases_arkworks.msm_b_g1_ms), ""),
+        ("  MSM b, G2: zkreg / arkworks", format!("{:.1} / {:.1} ms", r.prove_phases.msm_b_g2_ms, r.prove_phases_arkworks.msm_b_g2_ms), ""),
         ("Groth16 verify (median, prepared key)", format!("{:.3} ms", r.verify_ms), "<= 1.2 ms"),
         ("batch of 64, per proof (median)", format!("{:.3} ms", r.batch64_per_proof_ms), ""),
         ("batch speed-up vs single", format!("{:.2}x", r.batch_speedup), ">= 3x"),

@@ -9,6 +9,7 @@ pub mod api;
 pub mod cluster;
 pub mod crypto;
 pub mod ledger;
+pub mod msm;
 pub mod private;
 
 /// Runs the benchmark `what` names, with its progress on standard error.
@@ -18,6 +19,10 @@ pub fn run(what: BenchCommand) -> anyhow::Result<()> {
             let exe = std::env::current_exe().ok();
             let report = crypto::crypto(quick, ceremony, exe.as_deref(), |step| eprintln!("bench crypto: {step}…"))?;
             show(&crypto::table(&report), json, &report)
+        }
+        BenchCommand::Msm { json, samples } => {
+            let report = msm::msm(samples, |step| eprintln!("bench msm: {step}…"))?;
+            show(&msm::table(&report), json, &report)
         }
         BenchCommand::ProveOnce { keys } => crypto::prove_once(&keys),
         BenchCommand::Ledger { json, credentials } => {
