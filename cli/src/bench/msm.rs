@@ -61,19 +61,37 @@ where
     let n = bases.len().min(scalars.len());
     let (bases, scalars) = (&bases[..n], &scalars[..n]);
     let (bucketed_terms, default_window) = plan(bases, scalars, MsmOptions::default());
-    let time = |f: &dyn Fn()| median((0..samples).map(|_| time_ms(f).1).collect());
-    let by_window: Vec<(usize, f64)> = WINDOWS
+    // Every variant once per round, rounds repeated: a slow spell of the
+    // machine falls on all of them alike.
+    let mut variants: Vec<Box<dyn Fn() + '_>> = WINDOWS
         .map(|c| {
             let options = MsmOptions { window: Some(c), glv: true };
-            (c, time(&|| {
+            Box::new(move || {
                 let _ = std::hint::black_box(msm_with(bases, scalars, options));
-            }))
+            }) as Box<dyn Fn()>
         })
         .collect();
+    variants.push(Box::new(|| {
+        let _ = std::hint::black_box(msm_with(bases, scalars, MsmOptions::default()));
+    }));
+    variants.push(Box::new(|| {
+        let _ = std::hint::black_box(msm_with(bases, scalars, MsmOptions { window: None, glv: false }));
+    }));
+    variants.push(Box::new(|| {
+        let _ = std::hint::black_box(<Projective<P> as VariableBaseMSM>::msm(bases, scalars));
+    }));
+    let mut times = vec![Vec::new(); variants.len()];
+    for _ in 0..samples {
+        for (v, t) in variants.iter().zip(times.iter_mut()) {
+            t.push(time_ms(v).1);
+        }
+    }
+    let mut medians: Vec<f64> = times.into_iter().map(median).collect();
+    let arkworks_ms = medians.pop().unwrap_or(f64::NAN);
+    let no_glv_ms = medians.pop().unwrap_or(f64::NAN);
+    let default_ms = medians.pop().unwrap_or(f64::NAN);
+    let by_window: Vec<(usize, f64)> = WINDOWS.zip(medians).collect();
     let best_window = by_window.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map_or(default_window, |w| w.0);
-    let default_ms = time(&|| { let _ = std::hint::black_box(msm_with(bases, scalars, MsmOptions::default())); });
-    let no_glv_ms = time(&|| { let _ = std::hint::black_box(msm_with(bases, scalars, MsmOptions { window: None, glv: false })); });
-    let arkworks_ms = time(&|| { let _ = std::hint::black_box(<Projective<P> as VariableBaseMSM>::msm(bases, scalars)); });
     MsmRow { msm, terms: n, bucketed_terms, default_window, best_window, by_window, default_ms, no_glv_ms, arkworks_ms, speedup: arkworks_ms / default_ms }
 }
 
