@@ -2,7 +2,7 @@
 //! proving key's fixed bases, on BN254's G1 and G2.
 //!
 //! Pippenger's bucket method with the speed-ups the MSM competitions
-//! (ZPrize, zkSync's) established, written over arkworks' types without
+//! (ZPrize) established, written over arkworks' types without
 //! unsafe code:
 //!
 //! * **Signed digits.** Each scalar is first brought into `[1, (r-1)/2]`
@@ -33,9 +33,11 @@
 //!   `|k₁|, |k₂| < 2^128` (Babai rounding against the curve's short lattice
 //!   basis, in fixed-width integer arithmetic: no allocation per scalar), and
 //!   `k·P = k₁·P + k₂·φ(P)`: twice the points, half the windows, so half
-//!   the bucket reductions and doublings.
+//!   the bucket reductions and doublings. Measured (`zkreg bench msm`), it
+//!   is worth little next to batch-affine buckets: a window costs about one
+//!   addition per point, so the accumulation does not shrink.
 //! * **Window size** is chosen per MSM size ([`window_bits`], tuned on the
-//!   predicate circuit's five MSMs by `zkreg bench crypto`) and the number
+//!   predicate circuit's five MSMs by `zkreg bench msm`) and the number
 //!   of windows from the largest scalar's bit length.
 //!
 //! The windows are independent and run on rayon's pool, so two MSMs given
@@ -151,7 +153,8 @@ pub fn decompose<P: Glv>(k: &BigInt<4>) -> ((bool, BigInt<4>), (bool, BigInt<4>)
         (!positive, [n.0[0], n.0[1]])
     };
     let [n11, n12, n21, n22] = [0, 1, 2, 3].map(coefficient);
-    // β_i = ⌊k · g_i / 2^256⌋ (with g_i's sign): within one of Babai's rounding.
+    // β_i = ⌊k · g_i / 2^256⌋ (with g_i's sign): within one of Babai's
+    // rounding. |β_i| < 2^254 · 2^130 / 2^256 = 2^128, as `I256::mul` needs.
     let beta = P::BABAI.map(|(negative, g)| {
         let product = mul_limbs(&k.0, &g);
         I256::from_magnitude(negative, [product[4], product[5], product[6], product[7]])
