@@ -1,4 +1,5 @@
-//! zkreg's MSM (`zkreg_prover::msm`) against arkworks' own `VariableBaseMSM`
+//! zkreg's MSM (`zkreg_prover::msm`, with and without the GLV split, and
+//! over a table of the fixed bases) against arkworks' own `VariableBaseMSM`
 //! on BN254's G1 and G2: random inputs, and the inputs that break
 //! batch-affine code (zero scalars, the identity, repeated bases, a base and
 //! its negation in one bucket, scalars `r - 1` and the other sign boundaries).
@@ -11,7 +12,7 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
-use zkreg_prover::msm::{decompose, msm, msm_with, window_bits, Glv, MsmOptions};
+use zkreg_prover::msm::{decompose, msm, msm_with, window_bits, FixedBases, Glv, MsmOptions};
 
 fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
@@ -64,6 +65,9 @@ where
         for glv in [true, false] {
             assert_eq!(msm_with(bases, scalars, with(c, glv)), expected, "{what}: window {c}, GLV {glv}");
         }
+    }
+    for c in [5, 13] {
+        assert_eq!(FixedBases::new(bases, c).msm(scalars), expected, "{what}: table of the fixed bases, window {c}");
     }
 }
 
@@ -298,6 +302,7 @@ proptest! {
         prop_assert_eq!(msm_with(&bases, &scalars, with(c, false)), expected);
         prop_assert_eq!(msm_with(&bases, &scalars, with(c, true)), expected);
         prop_assert_eq!(msm(&bases, &scalars), expected);
+        prop_assert_eq!(FixedBases::new(&bases, c).msm(&scalars), expected);
     }
 
     #[test]
@@ -311,5 +316,6 @@ proptest! {
         let expected = reference(&bases, &scalars);
         prop_assert_eq!(msm_with(&bases, &scalars, with(c, true)), expected);
         prop_assert_eq!(msm_with(&bases, &scalars, with(c, false)), expected);
+        prop_assert_eq!(FixedBases::new(&bases, c).msm(&scalars), expected);
     }
 }

@@ -11,13 +11,16 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
 
-use zkreg_prover::msm::{msm_with, plan, Glv, MsmOptions};
+use zkreg_prover::msm::{msm_with, plan, FixedBases, Glv, MsmOptions};
 use zkreg_prover::PredicateProver;
 
 use super::crypto::{median, time_ms, ProvingFixture};
 
 /// The window widths swept.
 const WINDOWS: std::ops::RangeInclusive<usize> = 6..=13;
+
+/// The window widths swept with tables of the fixed bases.
+const FIXED_WINDOWS: std::ops::RangeInclusive<usize> = 11..=15;
 
 /// One MSM of a proof.
 #[derive(Debug, Serialize)]
@@ -39,6 +42,9 @@ pub struct MsmRow {
     pub default_ms: f64,
     /// Median ms without the GLV split, at the default width for its terms.
     pub no_glv_ms: f64,
+    /// With a table of the fixed bases ([`FixedBases`]), per width:
+    /// `[width, median ms, ms to build the table, table MiB]`.
+    pub fixed: Vec<(usize, f64, f64, f64)>,
     /// Median ms of arkworks' MSM on the same inputs.
     pub arkworks_ms: f64,
     /// `arkworks_ms / default_ms`.
@@ -61,6 +67,12 @@ where
     let n = bases.len().min(scalars.len());
     let (bases, scalars) = (&bases[..n], &scalars[..n]);
     let (bucketed_terms, default_window) = plan(bases, scalars, MsmOptions::default());
+    let tables: Vec<(usize, FixedBases<P>, f64)> = FIXED_WINDOWS
+        .map(|c| {
+            let (table, ms) = time_ms(|| FixedBases::new(bases, c));
+            (c, table, ms)
+        })
+        .collect();
     // Every variant once per round, rounds repeated: a slow spell of the
     // machine falls on all of them alike.
     let mut variants: Vec<Box<dyn Fn() + '_>> = WINDOWS
@@ -80,6 +92,11 @@ where
     variants.push(Box::new(|| {
         let _ = std::hint::black_box(<Projective<P> as VariableBaseMSM>::msm(bases, scalars));
     }));
+    for (_, table, _) in &tables {
+        variants.push(Box::new(move || {
+            let _ = std::hint::black_box(table.msm(scalars));
+        }));
+    }
     let mut times = vec![Vec::new(); variants.len()];
     for _ in 0..samples {
         for (v, t) in variants.iter().zip(times.iter_mut()) {
@@ -87,12 +104,18 @@ where
         }
     }
     let mut medians: Vec<f64> = times.into_iter().map(median).collect();
+    let fixed_ms = medians.split_off(medians.len() - tables.len());
+    let fixed = tables
+        .iter()
+        .zip(fixed_ms)
+        .map(|((c, table, build_ms), ms)| (*c, ms, *build_ms, table.table_bytes() as f64 / 1048576.0))
+        .collect();
     let arkworks_ms = medians.pop().unwrap_or(f64::NAN);
     let no_glv_ms = medians.pop().unwrap_or(f64::NAN);
     let default_ms = medians.pop().unwrap_or(f64::NAN);
     let by_window: Vec<(usize, f64)> = WINDOWS.zip(medians).collect();
     let best_window = by_window.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map_or(default_window, |w| w.0);
-    MsmRow { msm, terms: n, bucketed_terms, default_window, best_window, by_window, default_ms, no_glv_ms, arkworks_ms, speedup: arkworks_ms / default_ms }
+    MsmRow { msm, terms: n, bucketed_terms, default_window, best_window, by_window, default_ms, no_glv_ms, fixed, arkworks_ms, speedup: arkworks_ms / default_ms }
 }
 
 /// Runs the benchmark with `samples` runs per median.
@@ -137,6 +160,11 @@ pub fn table(r: &MsmReport) -> String {
             m.speedup,
             sweep.join(" ")
         );
+    }
+    out += "\nwith a table of the fixed bases: width: ms (table build ms, MiB)\n";
+    for m in &r.msms {
+        let fixed: Vec<String> = m.fixed.iter().map(|(c, ms, build, mib)| format!("{c}: {ms:.1} ({build:.0}, {mib:.1})")).collect();
+        out += &format!("{:<5} {}\n", m.msm, fixed.join("  "));
     }
     out
 }
