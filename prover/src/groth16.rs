@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use ark_bn254::{Bn254, Fr, G1Affine, G1Projective};
+use ark_bn254::{Bn254, Fr};
 use ark_ec::CurveGroup;
 use ark_ff::UniformRand;
 use ark_groth16::r1cs_to_qap::{evaluate_constraint, LibsnarkReduction, R1CSToQAP};
@@ -173,52 +173,46 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
 
 /// Groth16's proof from a satisfied full assignment `z = (1, x, w)`, as
 /// arkworks' `create_proof_with_reduction_and_matrices` computes it, with
-/// [`msm::msm`] for its five MSMs and the witness map run beside them:
+/// [`msm::msm`] for its five MSMs and the witness map (`quotient`, which
+/// gives `h`) run beside them:
 ///
 /// * `A = α + Σ zᵢ·a_query[i] + r·δ` (G1),
 /// * `B = β + Σ zᵢ·b_query[i] + s·δ` (G2, and in G1 for `C`),
 /// * `C = Σ wᵢ·l_query[i] + Σ hᵢ·h_query[i] + s·A + r·B₁ − r·s·δ` (G1).
 ///
-/// The quotient `h` (two to seven FFTs) is computed while the four MSMs
-/// that do not need it run, and rayon's work stealing keeps both cores on
-/// the windows of whichever MSMs are left.
-fn create_proof<Q: R1CSToQAP>(
+/// The quotient (two to seven FFTs) is computed while the four MSMs that
+/// do not need it run, and rayon's work stealing keeps both cores on the
+/// windows of whichever MSMs are left.
+fn create_proof(
     pk: &ProvingKey<Bn254>,
     r: Fr,
     s: Fr,
-    matrices: &[Matrix<Fr>],
     num_inputs: usize,
-    num_constraints: usize,
     full: &[Fr],
-) -> Result<Proof<Bn254>, SynthesisError> {
-    let assignment = &full[1..];
-    let witness = full.get(num_inputs..).ok_or(SynthesisError::AssignmentMissing)?;
+    quotient: impl FnOnce() -> Result<Vec<Fr>, ProveError> + Send,
+) -> Result<Proof<Bn254>, ProveError> {
+    let missing = || ProveError::Synthesis("the proving key or the assignment is incomplete".into());
+    let assignment = full.get(1..).ok_or_else(missing)?;
+    let witness = full.get(num_inputs..).ok_or_else(missing)?;
+    let (a_first, a_query) = pk.a_query.split_first().ok_or_else(missing)?;
+    let (b1_first, b_g1_query) = pk.b_g1_query.split_first().ok_or_else(missing)?;
+    let (b2_first, b_g2_query) = pk.b_g2_query.split_first().ok_or_else(missing)?;
     let (h_acc, (l_acc, (a_acc, (b1_acc, b2_acc)))) = rayon::join(
-        || -> Result<G1Projective, SynthesisError> {
-            let h = Q::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(matrices, num_inputs, num_constraints, full)?;
-            Ok(msm::msm(&pk.h_query, &h))
-        },
+        || quotient().map(|h| msm::msm(&pk.h_query, &h)),
         || {
             rayon::join(
                 || msm::msm(&pk.l_query, witness),
                 || {
                     rayon::join(
-                        || msm::msm(pk.a_query.get(1..).unwrap_or_default(), assignment),
-                        || {
-                            rayon::join(
-                                || msm::msm(pk.b_g1_query.get(1..).unwrap_or_default(), assignment),
-                                || msm::msm(pk.b_g2_query.get(1..).unwrap_or_default(), assignment),
-                            )
-                        },
+                        || msm::msm(a_query, assignment),
+                        || rayon::join(|| msm::msm(b_g1_query, assignment), || msm::msm(b_g2_query, assignment)),
                     )
                 },
             )
         },
     );
-    let first = |q: &[G1Affine]| q.first().copied().ok_or(SynthesisError::AssignmentMissing);
-    let b2_first = pk.b_g2_query.first().copied().ok_or(SynthesisError::AssignmentMissing)?;
-    let g_a = pk.delta_g1 * r + first(&pk.a_query)? + a_acc + pk.vk.alpha_g1;
-    let g1_b = pk.delta_g1 * s + first(&pk.b_g1_query)? + b1_acc + pk.beta_g1;
+    let g_a = pk.delta_g1 * r + a_first + a_acc + pk.vk.alpha_g1;
+    let g1_b = pk.delta_g1 * s + b1_first + b1_acc + pk.beta_g1;
     let g2_b = pk.vk.delta_g2 * s + b2_first + b2_acc + pk.vk.beta_g2;
     let g_c = g_a * s + g1_b * r - pk.delta_g1 * (r * s) + l_acc + h_acc?;
     Ok(Proof { a: g_a.into_affine(), b: g2_b.into_affine(), c: g_c.into_affine() })
@@ -282,8 +276,7 @@ impl PredicateProver {
         let shape = &self.shape;
         let (m, i, c) = (&shape.matrices, shape.num_inputs, shape.num_constraints);
         Ok(match (backend, self.reduction) {
-            (Backend::Zkreg, QapReduction::Libsnark) => create_proof::<LibsnarkReduction>(&self.pk, r, s, m, i, c, &full)?,
-            (Backend::Zkreg, QapReduction::Circom) => create_proof::<CircomReduction>(&self.pk, r, s, m, i, c, &full)?,
+            (Backend::Zkreg, _) => create_proof(&self.pk, r, s, i, &full, || self.quotient(&full))?,
             (Backend::Arkworks, QapReduction::Libsnark) => {
                 Groth16::<Bn254>::create_proof_with_reduction_and_matrices(&self.pk, r, s, m, i, c, &full)?
             }
