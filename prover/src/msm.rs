@@ -175,6 +175,13 @@ pub struct MsmOptions {
     pub glv: bool,
 }
 
+impl MsmOptions {
+    /// The window width for an MSM that buckets `terms` terms.
+    fn window_for(&self, terms: usize) -> usize {
+        self.window.unwrap_or_else(|| window_bits(terms)).clamp(2, 24)
+    }
+}
+
 impl Default for MsmOptions {
     fn default() -> Self {
         MsmOptions { window: None, glv: true }
@@ -203,25 +210,19 @@ pub fn msm<P: Glv>(bases: &[Affine<P>], scalars: &[Fr]) -> Projective<P> {
 /// [`msm`] with the window width and the GLV split chosen by `options`:
 /// for tuning, and for tests that reach every path.
 pub fn msm_with<P: Glv>(bases: &[Affine<P>], scalars: &[Fr], options: MsmOptions) -> Projective<P> {
-    let mut split = Split::of(bases, scalars);
-    if options.glv {
-        split = split.glv();
-    }
+    let split = Split::of(bases, scalars, options.glv);
     let mut sum = sum_affine(&split.units);
     if split.points.is_empty() {
         return sum;
     }
-    let c = options.window.unwrap_or_else(|| window_bits(split.points.len())).clamp(2, 24);
+    let c = options.window_for(split.points.len());
     // One extra bit for the carry out of the top signed digit.
     let windows = (split.max_bits + 1).div_ceil(c);
     let n = split.points.len();
     let mut digits = vec![0i32; windows * n];
     for (i, k) in split.scalars.iter().enumerate() {
-        let mut carry = 0i64;
-        for w in 0..windows {
-            let d = bits(k.as_ref(), w * c, c) as i64 + carry;
-            carry = (d > 1 << (c - 1)) as i64;
-            digits[w * n + i] = (d - (carry << c)) as i32;
+        for (w, d) in signed_digits(k, c, windows).enumerate() {
+            digits[w * n + i] = d;
         }
     }
     let buckets = 1usize << (c - 1);
@@ -241,12 +242,32 @@ pub fn msm_with<P: Glv>(bases: &[Affine<P>], scalars: &[Fr], options: MsmOptions
 /// The number of terms [`msm_with`] puts into buckets (not zero, not `±1`,
 /// after the GLV split if `options` asks for it) and the window width it uses.
 pub fn plan<P: Glv>(bases: &[Affine<P>], scalars: &[Fr], options: MsmOptions) -> (usize, usize) {
-    let mut split = Split::of(bases, scalars);
-    if options.glv {
-        split = split.glv();
+    let terms = Split::of(bases, scalars, options.glv).points.len();
+    (terms, options.window_for(terms))
+}
+
+/// `scalar` as `(negative, |k|)` with `|k| ≤ (r-1)/2` (`k` or `r - k`),
+/// so that `scalar · P = |k| · (±P)`.
+fn normalise(scalar: &Fr) -> (bool, BigInt<4>) {
+    let k = scalar.into_bigint();
+    if k > Fr::MODULUS_MINUS_ONE_DIV_TWO {
+        let mut negated = Fr::MODULUS;
+        negated.sub_with_borrow(&k);
+        (true, negated)
+    } else {
+        (false, k)
     }
-    let terms = split.points.len();
-    (terms, options.window.unwrap_or_else(|| window_bits(terms)).clamp(2, 24))
+}
+
+/// The `windows` signed `c`-bit digits of `k`, lowest first, each in
+/// `[-2^(c-1), 2^(c-1)]`; `windows · c` must exceed `k`'s bit length.
+fn signed_digits(k: &BigInt<4>, c: usize, windows: usize) -> impl Iterator<Item = i32> + '_ {
+    let mut carry = 0i64;
+    (0..windows).map(move |w| {
+        let d = bits(k.as_ref(), w * c, c) as i64 + carry;
+        carry = (d > 1 << (c - 1)) as i64;
+        (d - (carry << c)) as i32
+    })
 }
 
 /// The MSM's terms after dropping zeros and normalising signs.
@@ -262,28 +283,24 @@ struct Split<P: SWCurveConfig> {
 }
 
 impl<P: Glv> Split<P> {
-    fn of(bases: &[Affine<P>], scalars: &[Fr]) -> Self {
-        let half = Fr::MODULUS_MINUS_ONE_DIV_TWO;
+    /// The terms of `Σ scalars[i] · bases[i]`, split with the GLV
+    /// endomorphism if `glv`.
+    fn of(bases: &[Affine<P>], scalars: &[Fr], glv: bool) -> Self {
         let one = BigInt::from(1u64);
         let mut split = Split { units: Vec::new(), points: Vec::new(), scalars: Vec::new(), max_bits: 0 };
         for (base, scalar) in bases.iter().zip(scalars) {
             if base.is_zero() || scalar.is_zero() {
                 continue;
             }
-            let (mut k, mut p) = (scalar.into_bigint(), *base);
-            if k > half {
-                let mut negated = Fr::MODULUS;
-                negated.sub_with_borrow(&k);
-                k = negated;
-                p = -p;
-            }
+            let (negative, k) = normalise(scalar);
+            let p = if negative { -*base } else { *base };
             if k == one {
                 split.units.push(p);
             } else {
                 split.push(p, k);
             }
         }
-        split
+        if glv { split.glv() } else { split }
     }
 
     fn push(&mut self, p: Affine<P>, k: BigInt<4>) {
@@ -424,7 +441,6 @@ impl<P: Glv> FixedBases<P> {
     /// `Σ scalars[i] · bases[i]` over the common length, as [`msm`].
     pub fn msm(&self, scalars: &[Fr]) -> Projective<P> {
         let (c, n) = (self.window, self.len.min(scalars.len()));
-        let half = Fr::MODULUS_MINUS_ONE_DIV_TWO;
         let one = BigInt::from(1u64);
         let mut units = Vec::new();
         // (index into the table, signed digit), the sign of the scalar folded in.
@@ -434,21 +450,12 @@ impl<P: Glv> FixedBases<P> {
             if base.is_zero() || scalar.is_zero() {
                 continue;
             }
-            let (mut k, mut negative) = (scalar.into_bigint(), false);
-            if k > half {
-                let mut negated = Fr::MODULUS;
-                negated.sub_with_borrow(&k);
-                (k, negative) = (negated, true);
-            }
+            let (negative, k) = normalise(scalar);
             if k == one {
                 units.push(if negative { -base } else { base });
                 continue;
             }
-            let mut carry = 0i64;
-            for j in 0..self.windows {
-                let d = bits(k.as_ref(), j * c, c) as i64 + carry;
-                carry = (d > 1 << (c - 1)) as i64;
-                let d = (d - (carry << c)) as i32;
+            for (j, d) in signed_digits(&k, c, self.windows).enumerate() {
                 if d != 0 {
                     entries.push((j * self.len + i, if negative { -d } else { d }));
                 }
